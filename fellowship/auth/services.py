@@ -1,0 +1,514 @@
+"""Account rules: passwords, sign-in, invitations, resets, two-factor, roles.
+
+Services change state and flush; they never commit, never read the request or the session,
+never render a page. Emails go through the outbox (`fellowship.mail.queue_email`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import available_timezones
+
+import pyotp
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from fellowship import audit
+from fellowship.auth.models import Invitation, PasswordReset, RecoveryCode, Role, User
+from fellowship.db import db, utcnow
+from fellowship.mail import queue_email
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash("not a real password, used to equalise timing")
+RECOVERY_CODE_COUNT = 10
+
+
+class AccountError(Exception):
+    """A rule refused the change; `field` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# Passwords -------------------------------------------------------------------------------
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).with_name("common-passwords.txt.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line.strip())
+
+
+def password_problems(password: str, *, email: str | None = None) -> list[str]:
+    """Why a new password is refused (empty list = acceptable)."""
+    problems: list[str] = []
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        problems.append(str(_l("Use at least %(n)d characters.", n=minimum)))
+    lowered = password.lower()
+    if lowered in _common_passwords():
+        problems.append(str(_l("This password is too common. Choose one that is harder to guess.")))
+    if email and lowered in {email.lower(), email.lower().split("@")[0]}:
+        problems.append(str(_l("Do not use your email address as your password.")))
+    return problems
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def verify_password(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
+
+
+def set_password(user: User, password: str) -> None:
+    problems = password_problems(password, email=user.email)
+    if problems:
+        raise AccountError(" ".join(problems), field="password")
+    user.password_hash = hash_password(password)
+    rotate_session_token(user)
+
+
+def rotate_session_token(user: User) -> None:
+    """Ends every session this person has (their cookies carry the old token)."""
+    user.session_token = secrets.token_hex(32)
+
+
+# Lookups ---------------------------------------------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: `<id>:<session token>`; a rotated token or deactivation ends it."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active:
+        return None
+    if not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+# Sign-in ---------------------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user when email and password match an active account, else None.
+
+    Unknown address, wrong password, no password yet and deactivated all take the same
+    time and give the same answer, so the login page never reveals who has an account.
+    """
+    user = find_user_by_email(email)
+    ok = _verify(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        audit.record(
+            user,
+            "login_failed",
+            user,
+            outcome="failure",
+            details={"email": normalize_email(email)[:254]},
+        )
+        return None
+    if user.password_hash and _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+    audit.record(user, "login", user)
+
+
+def record_logout(user: User, *, everywhere: bool) -> None:
+    if everywhere:
+        rotate_session_token(user)
+    audit.record(user, "logout_everywhere" if everywhere else "logout", user)
+
+
+# Tokens ----------------------------------------------------------------------------------
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, _token_hash(token)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Invitations -----------------------------------------------------------------------------
+
+
+@dataclass
+class InvitationSent:
+    user: User
+    invitation: Invitation
+    token: str
+
+
+def invite_person(
+    actor: User, *, email: str, name: str, role: Role, locale: str = "en"
+) -> InvitationSent:
+    """Create the person (no password yet) and email them a link to choose one."""
+    email = normalize_email(email)
+    user = find_user_by_email(email)
+    if user is not None and user.has_password:
+        raise AccountError(str(_l("This person already has an account.")), field="email")
+    if user is None:
+        user = User(
+            email=email,
+            name=name.strip(),
+            role=role,
+            locale=locale,
+            session_token=secrets.token_hex(32),
+        )
+        db.session.add(user)
+        db.session.flush()
+    else:
+        user.name = name.strip() or user.name
+        user.role = role
+        user.is_active = True
+    sent = _send_invitation(actor, user)
+    audit.record(actor, "invite", user, details={"role": role.value})
+    return sent
+
+
+def resend_invitation(actor: User, user: User) -> InvitationSent:
+    if user.has_password:
+        raise AccountError(str(_l("This person already has an account.")))
+    sent = _send_invitation(actor, user)
+    audit.record(actor, "invite_resent", user)
+    return sent
+
+
+def _send_invitation(actor: User, user: User) -> InvitationSent:
+    now = utcnow()
+    # Only the newest link works.
+    db.session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.user_id == user.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    token, token_hash = _new_token()
+    hours = current_app.config["INVITATION_TTL_HOURS"]
+    invitation = Invitation(
+        user_id=user.id,
+        invited_by_id=actor.id,
+        token_hash=token_hash,
+        expires_at=now + timedelta(hours=hours),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    queue_email(
+        user.email,
+        "auth/invitation",
+        locale=user.locale,
+        name=user.name,
+        inviter=actor.name,
+        link=_external_url("auth.accept_invitation", token=token),
+        hours=hours,
+    )
+    return InvitationSent(user=user, invitation=invitation, token=token)
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """A usable invitation: not accepted, not revoked, not expired, person still active."""
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.token_hash == _token_hash(token))
+    )
+    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+        return None
+    if invitation.expires_at <= utcnow():
+        return None
+    user = db.session.get(User, invitation.user_id)
+    if user is None or not user.is_active or user.has_password:
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, password: str) -> User:
+    user = db.session.get(User, invitation.user_id)
+    assert user is not None
+    set_password(user, password)
+    invitation.accepted_at = utcnow()
+    audit.record(user, "invitation_accepted", user)
+    return user
+
+
+# Password reset --------------------------------------------------------------------------
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the address has an active account; otherwise do nothing.
+
+    The caller shows the same message either way.
+    """
+    user = find_user_by_email(email)
+    if user is None or not user.is_active or not user.has_password:
+        audit.record(None, "password_reset_requested", None, outcome="unknown_address")
+        return
+    token, token_hash = _new_token()
+    minutes = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
+    db.session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=token_hash,
+            expires_at=utcnow() + timedelta(minutes=minutes),
+        )
+    )
+    queue_email(
+        user.email,
+        "auth/password_reset",
+        locale=user.locale,
+        name=user.name,
+        link=_external_url("auth.reset_password", token=token),
+        minutes=minutes,
+    )
+    audit.record(user, "password_reset_requested", user)
+
+
+def find_password_reset(token: str) -> PasswordReset | None:
+    reset = db.session.scalar(
+        sa.select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
+    )
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+        return None
+    user = db.session.get(User, reset.user_id)
+    if user is None or not user.is_active:
+        return None
+    return reset
+
+
+def reset_password(reset: PasswordReset, password: str) -> User:
+    user = db.session.get(User, reset.user_id)
+    assert user is not None
+    set_password(user, password)
+    now = utcnow()
+    # This link and every other outstanding one stop working.
+    db.session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    audit.record(user, "password_reset", user)
+    return user
+
+
+# Profile ---------------------------------------------------------------------------------
+
+
+def valid_timezones() -> list[str]:
+    return sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
+
+
+def update_profile(user: User, *, name: str, locale: str, timezone: str) -> None:
+    if locale not in current_app.config["LANGUAGES"]:
+        raise AccountError(str(_l("Choose a language from the list.")), field="locale")
+    if timezone not in available_timezones():
+        raise AccountError(str(_l("Choose a time zone from the list.")), field="timezone")
+    user.name = name.strip()
+    user.locale = locale
+    user.timezone = timezone
+
+
+def change_password(user: User, *, current: str, new: str) -> None:
+    if not _verify(user.password_hash, current):
+        audit.record(user, "password_change", user, outcome="failure")
+        raise AccountError(str(_l("Your current password is not correct.")), field="current")
+    set_password(user, new)
+    audit.record(user, "password_change", user)
+
+
+# Roles and activation --------------------------------------------------------------------
+
+
+def change_role(actor: User, person: User, role: Role) -> None:
+    if person.role == role:
+        return
+    old = person.role
+    person.role = role
+    rotate_session_token(person)  # new privileges start with a fresh sign-in
+    audit.record(actor, "role_change", person, details={"from": old.value, "to": role.value})
+
+
+def deactivate(actor: User, person: User) -> None:
+    person.is_active = False
+    rotate_session_token(person)
+    db.session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.user_id == person.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    audit.record(actor, "deactivate", person)
+
+
+def reactivate(actor: User, person: User) -> None:
+    person.is_active = True
+    audit.record(actor, "reactivate", person)
+
+
+# Two-factor (TOTP) -----------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    issuer = current_app.config["TOTP_ISSUER"]
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+
+
+def _matching_counter(secret: str, code: str) -> int | None:
+    """The time step a 6-digit code belongs to (now, or one step either side)."""
+    code = code.replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now_counter = totp.timecode(utcnow())
+    for counter in (now_counter, now_counter - 1, now_counter + 1):
+        if hmac.compare_digest(totp.generate_otp(counter), code):
+            return counter
+    return None
+
+
+def enable_totp(user: User, secret: str, code: str) -> list[str]:
+    """Turn two-factor on when the code proves the app is set up; returns recovery codes."""
+    counter = _matching_counter(secret, code)
+    if counter is None:
+        raise AccountError(
+            str(_l("That code does not match. Check the time on your phone and try again.")),
+            field="code",
+        )
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    user.totp_last_counter = counter
+    codes = _replace_recovery_codes(user)
+    audit.record(user, "totp_enabled", user)
+    return codes
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODE_COUNT)]
+    for code in codes:
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=_token_hash(code)))
+    return codes
+
+
+def regenerate_recovery_codes(user: User) -> list[str]:
+    codes = _replace_recovery_codes(user)
+    audit.record(user, "recovery_codes_regenerated", user)
+    return codes
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """A current TOTP code (never the same one twice) or an unused recovery code."""
+    if not user.totp_secret:
+        return False
+    counter = _matching_counter(user.totp_secret, code)
+    if counter is not None:
+        if user.totp_last_counter is not None and counter <= user.totp_last_counter:
+            audit.record(user, "totp_failed", user, outcome="replay")
+            return False
+        user.totp_last_counter = counter
+        return True
+    candidate = code.strip().lower()
+    recovery = db.session.scalar(
+        sa.select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _token_hash(candidate),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if recovery is not None:
+        recovery.used_at = utcnow()
+        audit.record(user, "recovery_code_used", user)
+        return True
+    audit.record(user, "totp_failed", user, outcome="failure")
+    return False
+
+
+def unused_recovery_code_count(user: User) -> int:
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(RecoveryCode.id)).where(
+                RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def disable_totp(user: User, password: str) -> None:
+    if not _verify(user.password_hash, password):
+        raise AccountError(str(_l("Your password is not correct.")), field="password")
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_counter = None
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    audit.record(user, "totp_disabled", user)
+
+
+# Helpers ---------------------------------------------------------------------------------
+
+
+def _external_url(endpoint: str, **values: str) -> str:
+    """Absolute link for emails; CLI jobs have no request, so BASE_URL is the root."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return base + url_for(endpoint, **values, _external=False)
+
+
+def create_administrator(*, email: str, name: str, password: str) -> User:
+    """The first administrator of a new installation (from the command line)."""
+    if find_user_by_email(email) is not None:
+        raise AccountError(str(_l("This person already has an account.")), field="email")
+    user = User(
+        email=normalize_email(email),
+        name=name.strip(),
+        role=Role.ADMIN,
+        session_token=secrets.token_hex(32),
+    )
+    set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(None, "admin_created", user)
+    return user

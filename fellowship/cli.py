@@ -1,0 +1,60 @@
+"""Flask CLI commands (cron runs the scheduled ones). Each domain adds its group here."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from fellowship.db import commit
+
+outbox_cli = AppGroup("outbox", help="The email outbox.")
+demo_cli = AppGroup("demo", help="Demo data for trying Fellowship.")
+users_cli = AppGroup("users", help="People and accounts.")
+
+
+@outbox_cli.command("deliver")
+@click.option("--limit", default=200, show_default=True, help="Most messages to try in one run.")
+def outbox_deliver(limit: int) -> None:
+    """Send queued email; retries failures with backoff (run from cron every minute)."""
+    from fellowship.mail import deliver_outbox
+
+    counts = deliver_outbox(limit=limit)
+    click.echo(f"sent {counts['sent']}, will retry {counts['retry']}, failed {counts['failed']}")
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Create the demo accounts (refused under the production configuration)."""
+    from fellowship.demo import DEMO_PASSWORD, load_demo
+
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("refusing to load demo data under the production configuration")
+    created = load_demo()
+    commit()
+    click.echo(
+        f"demo data loaded ({created} new accounts); "
+        f"password for every demo account: {DEMO_PASSWORD}"
+    )
+
+
+@users_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.password_option()
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create the first administrator (production has no default accounts)."""
+    from fellowship.auth import services as accounts
+
+    try:
+        user = accounts.create_administrator(email=email, name=name, password=password)
+    except accounts.AccountError as error:
+        raise click.ClickException(error.message) from error
+    commit()
+    click.echo(f"administrator {user.email} created")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)

@@ -1,0 +1,20 @@
+"""Each person's home: what they came to do. Later domains add their panels here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, url_for
+from flask_login import current_user
+
+from fellowship import policy
+from fellowship.admin import queries as people_queries
+from fellowship.dashboards import bp
+
+
+@bp.route("/")
+def home() -> Any:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    overview = people_queries.people_overview() if policy.can_view_people(current_user) else None
+    return render_template("dashboards/home.html", overview=overview)

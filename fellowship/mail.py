@@ -1,0 +1,233 @@
+"""Transactional outbox.
+
+`queue_email()` renders a message into an `outbox_messages` row inside the caller's
+transaction. After the commit, `deliver_after_commit()` tries to send what this transaction
+queued; `flask outbox deliver` (cron) retries the rest with backoff. A message is claimed
+with a conditional UPDATE before sending, so two deliverers never send the same row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import smtplib
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_mail import Message
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fellowship.db import Base, db, str_enum, utcnow
+
+
+class OutboxStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    text: Mapped[str] = mapped_column(sa.Text)
+    html: Mapped[str | None] = mapped_column(sa.Text)
+    template: Mapped[str] = mapped_column(sa.String(120))
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.QUEUED, index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.template} {self.status}>"
+
+
+_PENDING_KEY = "outbox_pending_ids"
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+def queue_email(
+    to: str,
+    template: str,
+    *,
+    locale: str = "en",
+    dedupe_key: str | None = None,
+    **context: Any,
+) -> OutboxMessage:
+    """Render `templates/emails/<template>.{txt,html}` in the recipient's language and queue it.
+
+    The first line of the text template is `Subject: ...`; the rest is the body.
+    """
+    with force_locale(locale):
+        rendered = render_template(f"emails/{template}.txt", **context)
+        html = render_template(f"emails/{template}.html", **context)
+    first, _, body = rendered.lstrip().partition("\n")
+    if not first.startswith("Subject:"):
+        raise ValueError(f"emails/{template}.txt must start with a 'Subject:' line")
+    message = OutboxMessage(
+        to=to,
+        subject=first.removeprefix("Subject:").strip(),
+        text=body.lstrip("\n"),
+        html=html,
+        template=template,
+        dedupe_key=dedupe_key,
+    )
+    db.session.add(message)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
+    return message
+
+
+def deliver_after_commit() -> None:
+    """Send what the just-committed transaction queued; failures stay queued for cron."""
+    ids = db.session.info.pop(_PENDING_KEY, [])
+    if not ids or not current_app.config["OUTBOX_DELIVER_AFTER_COMMIT"]:
+        return
+    try:
+        deliver_outbox(ids=ids)
+    except Exception:  # never fail a request that already committed
+        current_app.logger.exception("outbox delivery after commit failed; cron will retry")
+
+
+def discard_pending() -> None:
+    """Forget ids queued by a transaction that was rolled back."""
+    db.session.info.pop(_PENDING_KEY, None)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 ... minutes, capped at 6 hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    stale = now - CLAIM_TIMEOUT
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            sa.or_(
+                OutboxMessage.status == OutboxStatus.QUEUED,
+                sa.and_(
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.claimed_at < stale,
+                ),
+            ),
+        )
+        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _smtp() -> smtplib.SMTP:
+    config = current_app.config
+    timeout = config["MAIL_TIMEOUT_SECONDS"]
+    host: smtplib.SMTP
+    if config["MAIL_USE_SSL"]:
+        host = smtplib.SMTP_SSL(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+    else:
+        host = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+    if config["MAIL_USE_TLS"]:
+        host.starttls()
+    if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
+        host.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    return host
+
+
+def _address(sender: str | tuple[str, str] | None) -> str:
+    """The envelope sender: the bare address of "Name <address>" or (name, address)."""
+    if isinstance(sender, tuple):
+        return sender[1]
+    return parseaddr(sender or "")[1]
+
+
+def _as_mime(row: OutboxMessage) -> Message:
+    return Message(
+        subject=row.subject,
+        recipients=[row.to],
+        body=row.text,
+        html=row.html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        extra_headers={"X-Fellowship-Message-Id": str(row.id)},
+    )
+
+
+def deliver_outbox(*, ids: list[int] | None = None, limit: int = 200) -> dict[str, int]:
+    """Send due messages (or just `ids`). Commits its own bookkeeping; returns counts."""
+    now = utcnow()
+    query = sa.select(OutboxMessage.id).order_by(OutboxMessage.id).limit(limit)
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
+    else:
+        query = query.where(
+            sa.or_(
+                sa.and_(
+                    OutboxMessage.status == OutboxStatus.QUEUED,
+                    OutboxMessage.next_attempt_at <= now,
+                ),
+                sa.and_(
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.claimed_at < now - CLAIM_TIMEOUT,
+                ),
+            )
+        )
+    candidates = list(db.session.scalars(query))
+    db.session.commit()  # end the read transaction before any network I/O
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    suppress = current_app.config["MAIL_SUPPRESS_SEND"]
+    connection: smtplib.SMTP | None = None
+    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    try:
+        for message_id in candidates:
+            if not _claim(message_id, utcnow()):
+                continue
+            row = db.session.get(OutboxMessage, message_id)
+            assert row is not None
+            server_unreachable = False
+            try:
+                if not suppress:
+                    if connection is None:
+                        server_unreachable = True
+                        connection = _smtp()
+                        server_unreachable = False
+                    mime = _as_mime(row)
+                    connection.sendmail(
+                        _address(mime.sender), [row.to], mime.as_bytes(), mime.mail_options
+                    )
+            except (OSError, smtplib.SMTPException) as exc:
+                connection = None
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if row.attempts >= max_attempts:
+                    row.status = OutboxStatus.FAILED
+                    counts["failed"] += 1
+                else:
+                    row.status = OutboxStatus.QUEUED
+                    row.next_attempt_at = utcnow() + backoff(row.attempts)
+                    counts["retry"] += 1
+                if server_unreachable:
+                    db.session.commit()
+                    break  # the rest stay queued; no point dialling a dead server 200 times
+            else:
+                row.status = OutboxStatus.SENT
+                row.sent_at = utcnow()
+                row.last_error = None
+                counts["sent"] += 1
+            db.session.commit()
+    finally:
+        if connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                connection.quit()
+    return counts

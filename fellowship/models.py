@@ -1,0 +1,7 @@
+"""Imports every model so Alembic and the tests see the whole schema. Add new domains here."""
+
+from fellowship.audit import AuditEvent
+from fellowship.auth.models import Invitation, PasswordReset, RecoveryCode, User
+from fellowship.mail import OutboxMessage
+
+__all__ = ["AuditEvent", "Invitation", "OutboxMessage", "PasswordReset", "RecoveryCode", "User"]

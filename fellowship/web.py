@@ -1,0 +1,150 @@
+"""Request helpers: require(), get_or_404, request ids, security headers, error pages."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import uuid
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from fellowship.db import db
+
+T = TypeVar("T")
+
+
+def require(allowed: bool) -> None:
+    """Stop the request with 403 unless the policy decision allowed it."""
+    if not allowed:
+        abort(403)
+
+
+def get_or_404(model: type[T], ident: Any) -> T:
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    valid = 8 <= len(incoming) <= 64 and all(c.isalnum() or c in "-_" for c in incoming)
+    g.request_id = incoming if valid else uuid.uuid4().hex
+
+
+def _security_headers(response: Response) -> Response:
+    nonce = csp_nonce()
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self'; "
+        "img-src 'self' data:; "
+        "font-src 'self'; "
+        "connect-src 'self'; "
+        "object-src 'none'; "
+        "base-uri 'self'; "
+        "form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    if current_app.config.get("HSTS"):
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    # Pages for a signed-in person are never cached (shared computers, back button).
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated and not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(code: int) -> tuple[str, int]:
+    titles = {
+        400: _("Bad request"),
+        403: _("Not allowed"),
+        404: _("Page not found"),
+        405: _("Method not allowed"),
+        413: _("File too large"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong"),
+        503: _("Temporarily unavailable"),
+    }
+    return (
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=titles.get(code, _("Error")),
+            request_id=g.get("request_id", ""),
+        ),
+        code,
+    )
+
+
+def _handle_http_error(error: HTTPException) -> Any:
+    code = error.code or 500
+    body, status = _error_page(code)
+    response = current_app.make_response((body, status))
+    if code == 429:
+        retry = getattr(error, "retry_after", None)
+        response.headers.setdefault("Retry-After", str(retry or 60))
+    return response
+
+
+def _handle_database_down(error: sa.exc.OperationalError) -> Any:
+    current_app.logger.error("database unavailable (request %s): %s", g.get("request_id"), error)
+    with contextlib.suppress(sa.exc.SQLAlchemyError):
+        db.session.rollback()
+    # Render the page as signed out: loading the person would need the database again.
+    from fellowship.extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()
+    body, status = _error_page(503)
+    response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _handle_unexpected(error: Exception) -> Any:
+    if isinstance(error, HTTPException):
+        return _handle_http_error(error)
+    current_app.logger.exception("unhandled error (request %s)", g.get("request_id"))
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.exception("rollback after error failed")
+    return _error_page(500)
+
+
+def healthz() -> Any:
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            db.session.rollback()
+        return jsonify(status="unavailable", database="down"), 503
+    return jsonify(status="ok", database="ok")
+
+
+def register_web(app: Flask) -> None:
+    # First of all before-request functions, so every log line and error page has the id.
+    app.before_request_funcs.setdefault(None, []).insert(0, _assign_request_id)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(sa.exc.OperationalError, _handle_database_down)
+    app.register_error_handler(Exception, _handle_unexpected)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -1,0 +1,279 @@
+"""Shared fixtures.
+
+One app per database per session (migrated once with Alembic); every test runs inside an
+outer transaction that is rolled back, with each session joining it through a SAVEPOINT, so
+app code can commit and the next test still starts clean. The suite runs on SQLite, and
+again on PostgreSQL when TEST_DATABASE_URL is set. Under CI=true a missing PostgreSQL or
+browser is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from flask import Flask, has_app_context
+from flask.globals import app_ctx
+from flask.testing import FlaskClient
+from sqlalchemy import orm
+
+from config import database_url
+from fellowship import create_app
+from fellowship.auth.models import User
+from fellowship.extensions import db, limiter
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if IN_CI and not TEST_DATABASE_URL:
+        raise pytest.UsageError("CI=true needs TEST_DATABASE_URL: the suite must run on PostgreSQL")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and session.config.pluginmanager.get_plugin("terminalreporter"):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        skipped = reporter.stats.get("skipped", [])
+        if skipped:
+            reporter.write_line(f"CI=true: {len(skipped)} skipped tests count as failures")
+            session.exitstatus = 1
+
+
+# Databases -----------------------------------------------------------------------------
+
+
+def reset_postgresql(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+def database_for(kind: str, directory: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{directory / 'test.db'}"
+    assert TEST_DATABASE_URL
+    url = database_url_from(TEST_DATABASE_URL)
+    reset_postgresql(url)
+    return url
+
+
+def database_url_from(raw: str) -> str:
+    old = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = raw
+    try:
+        return database_url(raw)
+    finally:
+        if old is None:
+            del os.environ["DATABASE_URL"]
+        else:
+            os.environ["DATABASE_URL"] = old
+
+
+def make_app(url: str, **overrides: Any) -> Flask:
+    settings = {"SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://localhost"}
+    settings.update(overrides)
+    return create_app("testing", settings)
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    url = database_for(request.param, tmp_path_factory.mktemp(f"db-{request.param}"))
+    application = make_app(url)
+    with application.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _session_scope() -> int:
+    """One session per app context (each request), and one for the test body itself."""
+    return id(app_ctx._get_current_object()) if has_app_context() else 0
+
+
+@pytest.fixture(autouse=True)
+def _database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run the test inside a transaction that is rolled back at the end."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    with application.app_context():
+        connection = db.engine.connect()
+    transaction = connection.begin()
+    factory = orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    original = db.session
+    db.session = orm.scoped_session(factory, scopefunc=_session_scope)
+    limiter.reset()
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """A request context, for calling services and queries directly."""
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# Signing in ----------------------------------------------------------------------------
+
+
+def sign_in(client: FlaskClient, user: User) -> FlaskClient:
+    """Start a session for `user` the way the login view does, without the password round."""
+    now = int(time.time())
+    with client.session_transaction() as session:
+        session.clear()
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["login_at"] = now
+        session["seen_at"] = now
+        session.permanent = True
+    return client
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Any:
+    def _login(user: User) -> FlaskClient:
+        return sign_in(client, user)
+
+    return _login
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a rendered form."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+# Mail ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpSink:
+    """Collects what a real SMTP server received."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    sink: SmtpSink
+    controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.sink.messages
+
+
+@pytest.fixture
+def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free port; the app sends to it for this test."""
+    server = SmtpServer(port=free_port(), sink=SmtpSink())
+    server.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    monkeypatch.setitem(app.config, "MAIL_SUPPRESS_SEND", False)
+    yield server
+    server.stop()
+
+
+def body_of(message: Message, subtype: str = "plain") -> str:
+    for part in message.walk():
+        if part.get_content_type() == f"text/{subtype}":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no text/{subtype} part")
+
+
+# Query counting --------------------------------------------------------------------------
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Any:
+    """`with count_queries() as counter: ...` counts the SQL statements sent."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _count() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", counter)
+
+    return _count

@@ -1,0 +1,137 @@
+"""The outbox against a real SMTP server: nothing lost, nothing doubled, nothing for rollbacks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from click.testing import Result
+
+from fellowship.auth.models import Role
+from fellowship.auth.services import invite_person
+from fellowship.db import commit, utcnow
+from fellowship.extensions import db
+from fellowship.mail import OutboxMessage, OutboxStatus, deliver_outbox, queue_email
+from tests.conftest import SmtpServer, SmtpSink, body_of, csrf_token, free_port, sign_in
+from tests.factories import AdminFactory
+
+
+def outbox() -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def invite_through_the_page(client, email="newcomer@example.org"):
+    return client.post(
+        "/admin/people/invite",
+        data={
+            "email": email,
+            "name": "Nova Newcomer",
+            "role": "member",
+            "locale": "en",
+            "csrf_token": csrf_token(client, "/admin/people/invite"),
+        },
+    )
+
+
+def test_an_invitation_is_delivered_to_a_real_smtp_server_right_after_the_commit(
+    client, smtp_server
+):
+    sign_in(client, AdminFactory())
+    assert invite_through_the_page(client).status_code == 302
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert message["To"] == "newcomer@example.org"
+    assert message["Subject"] == "You are invited to Fellowship"
+    assert "/invitation/" in body_of(message, "plain")
+    assert "/invitation/" in body_of(message, "html")
+    assert [m.status for m in outbox()] == [OutboxStatus.SENT]
+
+
+def test_with_the_mail_server_down_the_invitation_succeeds_and_is_delivered_once_it_is_back(
+    app, client, monkeypatch
+):
+    port = free_port()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    monkeypatch.setitem(app.config, "MAIL_SUPPRESS_SEND", False)
+    sign_in(client, AdminFactory())
+    response = invite_through_the_page(client)
+    assert response.status_code == 302  # the action succeeded
+    [queued] = outbox()
+    assert queued.status == OutboxStatus.QUEUED
+    assert queued.attempts == 1
+    assert "ConnectionRefusedError" in (queued.last_error or "")
+    assert queued.next_attempt_at > utcnow()  # backoff
+
+    server = SmtpServer(port=port, sink=SmtpSink())
+    server.start()
+    try:
+        with app.app_context():
+            assert deliver_outbox() == {"sent": 0, "retry": 0, "failed": 0}  # not due yet
+            db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
+            db.session.commit()
+            assert deliver_outbox() == {"sent": 1, "retry": 0, "failed": 0}
+            assert deliver_outbox() == {"sent": 0, "retry": 0, "failed": 0}  # never twice
+    finally:
+        server.stop()
+    assert len(server.messages) == 1
+    assert server.messages[0]["To"] == "newcomer@example.org"
+
+
+def test_a_rolled_back_action_sends_nothing(app, smtp_server):
+    with app.test_request_context():
+        admin = AdminFactory()
+        invite_person(admin, email="never@example.org", name="Never Sent", role=Role.MEMBER)
+        db.session.rollback()
+        commit()  # a later commit in the same request must not deliver the rolled-back mail
+        assert deliver_outbox() == {"sent": 0, "retry": 0, "failed": 0}
+    assert smtp_server.messages == []
+    assert outbox() == []
+
+
+def test_a_message_that_keeps_failing_is_marked_failed_after_the_last_attempt(app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
+    monkeypatch.setitem(app.config, "MAIL_SUPPRESS_SEND", False)
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 3)
+    with app.test_request_context():
+        queue_email("x@example.org", "auth/password_reset", name="X", link="http://l", minutes=5)
+        db.session.commit()
+        results = []
+        for _ in range(3):
+            db.session.execute(
+                sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1))
+            )
+            db.session.commit()
+            results.append(deliver_outbox())
+    assert [r["failed"] for r in results] == [0, 0, 1]
+    [message] = outbox()
+    assert message.status == OutboxStatus.FAILED
+    assert message.attempts == 3
+
+
+def test_the_cli_delivers_the_queue(app, smtp_server):
+    with app.test_request_context():
+        queue_email("cli@example.org", "auth/password_reset", name="C", link="http://l", minutes=5)
+        db.session.commit()
+    result: Result = app.test_cli_runner().invoke(args=["outbox", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1" in result.output
+    assert [m["To"] for m in smtp_server.messages] == ["cli@example.org"]
+
+
+def test_two_deliverers_never_send_the_same_message(app, smtp_server):
+    """A claimed row is skipped by a second run (the conditional UPDATE claims it first)."""
+    with app.test_request_context():
+        message = queue_email(
+            "race@example.org", "auth/password_reset", name="R", link="http://l", minutes=5
+        )
+        db.session.commit()
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message.id)
+            .values(status=OutboxStatus.SENDING, claimed_at=utcnow())
+        )
+        db.session.commit()
+        assert deliver_outbox() == {"sent": 0, "retry": 0, "failed": 0}
+    assert smtp_server.messages == []

@@ -1,0 +1,116 @@
+"""Every route is in the access matrix, and the matrix holds for every role."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from fellowship.audit import AuditEvent
+from fellowship.auth.models import Role, User
+from fellowship.extensions import db
+from tests.conftest import csrf_token, sign_in
+from tests.factories import UserFactory
+
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed_in"  # any active account
+STAFF = "staff"  # staff and admins
+ADMIN = "admin"  # admins only
+TOKEN = "token"  # reached only with an emailed token; a wrong token is 404
+
+# endpoint -> (who may, sample URL values)
+MATRIX: dict[str, tuple[str, dict[str, object]]] = {
+    "static": (PUBLIC, {"filename": "css/app.css"}),
+    "healthz": (PUBLIC, {}),
+    "auth.login": (PUBLIC, {}),
+    "auth.second_factor": (PUBLIC, {}),
+    "auth.logout": (PUBLIC, {}),
+    "auth.set_language": (PUBLIC, {}),
+    "auth.forgot_password": (PUBLIC, {}),
+    "auth.accept_invitation": (TOKEN, {"token": "not-a-real-token"}),
+    "auth.reset_password": (TOKEN, {"token": "not-a-real-token"}),
+    "auth.profile": (SIGNED_IN, {}),
+    "auth.change_password": (SIGNED_IN, {}),
+    "auth.two_factor": (SIGNED_IN, {}),
+    "auth.regenerate_recovery_codes": (SIGNED_IN, {}),
+    "auth.disable_two_factor": (SIGNED_IN, {}),
+    "dashboards.home": (SIGNED_IN, {}),
+    "admin.people": (STAFF, {}),
+    "admin.invite": (STAFF, {}),
+    "admin.person": (STAFF, {"user_id": "TARGET"}),
+    "admin.change_role": (ADMIN, {"user_id": "TARGET"}),
+    "admin.deactivate": (ADMIN, {"user_id": "ACTIVE_TARGET"}),
+    "admin.reactivate": (ADMIN, {"user_id": "TARGET"}),
+    "admin.resend_invitation": (STAFF, {"user_id": "ACTIVE_TARGET"}),
+    "admin.audit_log": (ADMIN, {}),
+}
+
+ALLOWED = {
+    "anonymous": {PUBLIC},
+    "member": {PUBLIC, SIGNED_IN},
+    "staff": {PUBLIC, SIGNED_IN, STAFF},
+    "admin": {PUBLIC, SIGNED_IN, STAFF, ADMIN},
+}
+
+
+def test_every_route_is_in_the_access_matrix(app: Flask):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - set(MATRIX)
+    stale = set(MATRIX) - endpoints
+    assert not missing, f"routes without an access rule: {sorted(missing)}"
+    assert not stale, f"access rules for routes that no longer exist: {sorted(stale)}"
+
+
+def _url(app: Flask, endpoint: str, values: dict[str, object], target_id: int) -> str:
+    filled = {k: (target_id if str(v).endswith("TARGET") else v) for k, v in values.items()}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **filled)
+
+
+CASES = [
+    (endpoint, who)
+    for endpoint, (level, _) in MATRIX.items()
+    if level not in {PUBLIC, TOKEN}
+    for who in ALLOWED
+]
+
+
+@pytest.mark.parametrize(("endpoint", "who"), CASES)
+def test_the_access_matrix_holds_for_every_role(app: Flask, client, endpoint, who):
+    level, values = MATRIX[endpoint]
+    # An invited member (deactivated unless the action needs an active one), so that every
+    # admin action is possible on it.
+    active = "ACTIVE_TARGET" in values.values()
+    target = UserFactory(password_hash=None, is_active=active)
+    if who != "anonymous":
+        role = {"member": Role.MEMBER, "staff": Role.STAFF, "admin": Role.ADMIN}[who]
+        sign_in(client, UserFactory(role=role))
+    url = _url(app, endpoint, values, target.id)
+    methods = next(r.methods for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    method = "GET" if "GET" in methods else "POST"
+    data = {}
+    if method == "POST":
+        data["csrf_token"] = csrf_token(client, "/profile" if who != "anonymous" else "/login")
+    events_before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    response = client.open(url, method=method, data=data)
+    if level not in ALLOWED[who]:
+        db.session.expire_all()
+        after = db.session.get(User, target.id)
+        assert (after.role, after.is_active, after.password_hash) == (Role.MEMBER, active, None)
+        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == events_before
+        if who == "anonymous":
+            assert response.status_code == 302
+            assert "/login" in response.headers["Location"]
+        else:
+            assert response.status_code == 403
+    else:
+        # Allowed: a page, or the redirect after a POST.
+        assert response.status_code in {200, 302}, response.status_code
+
+
+@pytest.mark.parametrize("endpoint", [e for e, (level, _) in MATRIX.items() if level == TOKEN])
+def test_a_wrong_token_link_is_not_found(app: Flask, client, endpoint):
+    response = client.get(_url(app, endpoint, MATRIX[endpoint][1], 0))
+    assert response.status_code == 404

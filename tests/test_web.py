@@ -1,0 +1,178 @@
+"""Headers, error pages, health check, configuration guards."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from config import UnsafeConfiguration, check_production
+from fellowship import create_app
+from tests.conftest import sign_in
+from tests.factories import UserFactory
+
+
+def test_every_page_sends_the_security_headers_with_a_fresh_nonce(client):
+    first = client.get("/login")
+    second = client.get("/login")
+    csp = first.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "object-src 'none'" in csp
+    assert "'unsafe-inline'" not in csp
+    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+    assert f'nonce="{nonce}"' in first.get_data(as_text=True)
+    assert nonce not in second.headers["Content-Security-Policy"]
+    assert first.headers["X-Content-Type-Options"] == "nosniff"
+    assert first.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_signed_in_pages_are_never_cached(client):
+    sign_in(client, UserFactory())
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_the_session_cookie_is_http_only_and_same_site(client):
+    cookie = client.get("/login").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_an_unknown_page_is_a_friendly_404_with_a_request_id(client):
+    response = client.get("/no/such/page", headers={"X-Request-ID": "req-12345678"})
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "Page not found" in body
+    assert "req-12345678" in body
+    assert response.headers["X-Request-ID"] == "req-12345678"
+
+
+def test_a_500_shows_a_request_id_and_no_traceback(app: Flask, client, monkeypatch):
+    def explode():
+        raise RuntimeError("secret internals")
+
+    app.view_functions["healthz"], original = explode, app.view_functions["healthz"]
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.view_functions["healthz"] = original
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in body
+    assert "Request id:" in body
+    assert "secret internals" not in body
+    assert "Traceback" not in body
+
+
+def test_health_check_answers_200_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_check_answers_503_when_the_database_does_not(tmp_path):
+    broken = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+        },
+    )
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable"
+
+
+def test_pages_answer_503_with_retry_after_while_the_database_is_down():
+    broken = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+        },
+    )
+    client = broken.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:token"
+    response = client.get("/profile")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"SECRET_KEY": "change-me"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short-but-random-3f9a"}, "SECRET_KEY"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"DEBUG": True}, "debug"),
+        ({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"}, "SQLite"),
+    ],
+    ids=["example secret", "short secret", "missing secret", "debug on", "sqlite by accident"],
+)
+def test_production_refuses_to_start_with_unsafe_settings(settings, problem):
+    config = {
+        "SECRET_KEY": "x" * 40,
+        "DEBUG": False,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/fellowship",
+    }
+    config.update(settings)
+    with pytest.raises(UnsafeConfiguration, match=problem):
+        check_production(config)
+
+
+def test_production_starts_with_safe_settings_and_may_allow_sqlite_explicitly():
+    check_production(
+        {"SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/f"}
+    )
+    check_production(
+        {
+            "SECRET_KEY": "x" * 40,
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db",
+            "ALLOW_SQLITE_IN_PRODUCTION": True,
+        }
+    )
+
+
+def test_demo_data_is_refused_under_the_production_configuration(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PRODUCTION", True)
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code != 0
+    assert "refusing" in result.output
+
+
+def test_demo_data_creates_one_account_per_role_and_is_idempotent(app):
+    from fellowship.auth.models import User
+    from fellowship.extensions import db
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    second = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "(8 new accounts)" in first.output
+    assert "(0 new accounts)" in second.output
+    emails = set(db.session.scalars(sa.select(User.email).where(User.email.like("%@example.org"))))
+    assert {
+        "admin@example.org",
+        "staff@example.org",
+        "fellow@example.org",
+        "coach@example.org",
+        "facilitator@example.org",
+        "reviewer@example.org",
+        "lead@example.org",
+        "partner@example.org",
+    } <= emails
+
+
+def test_get_never_writes_a_forbidden_page_has_no_side_effects(client):
+    sign_in(client, UserFactory())
+    assert client.get("/admin/people").status_code == 403
+
+
+def test_require_aborts_with_403():
+    from werkzeug.exceptions import Forbidden
+
+    from fellowship.web import require
+
+    app = Flask(__name__)
+    with app.test_request_context(), pytest.raises(Forbidden):
+        require(False)
