@@ -91,6 +91,9 @@ class Config:
     # Delivering right after the commit keeps mail fast; cron's `flask outbox deliver` retries.
     OUTBOX_DELIVER_AFTER_COMMIT = env_bool("OUTBOX_DELIVER_AFTER_COMMIT", True)
 
+    # Number of reverse proxies in front of the app (nginx = 1); 0 trusts no X-Forwarded-*.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+
     # Public base URL used in emails sent from CLI jobs (no request to take it from).
     BASE_URL = env("BASE_URL", "http://127.0.0.1:5000")
     SERVER_NAME = None

@@ -16,6 +16,7 @@ from config import CONFIGS, check_production, development_secret_key
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None)
     register_config(app, config_name, overrides)
+    register_proxy(app)
     register_extensions(app)
     register_i18n(app)
     register_auth(app)
@@ -37,6 +38,17 @@ def register_config(app: Flask, config_name: str | None, overrides: dict[str, An
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
     logging.basicConfig(level=logging.INFO)
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind N reverse proxies, trust their X-Forwarded-* headers (client address, https)."""
+    hops = int(app.config.get("TRUSTED_PROXIES", 0))
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
 
 def register_extensions(app: Flask) -> None:

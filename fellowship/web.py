@@ -36,6 +36,25 @@ def csp_nonce() -> str:
     return str(g.csp_nonce)
 
 
+def field_attrs(field: Any, hint: str | None, autofocus: bool = False) -> dict[str, Any]:
+    """ARIA and HTML attributes that tie a form field to its hint and its errors."""
+    described_by = []
+    if hint:
+        described_by.append(f"{field.id}-hint")
+    if field.errors:
+        described_by.append(f"{field.id}-error")
+    attrs: dict[str, Any] = {}
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    if autofocus:
+        attrs["autofocus"] = True
+    if field.flags.required:
+        attrs["required"] = True
+    return attrs
+
+
 def _assign_request_id() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     valid = 8 <= len(incoming) <= 64 and all(c.isalnum() or c in "-_" for c in incoming)
@@ -148,3 +167,4 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(Exception, _handle_unexpected)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["field_attrs"] = field_attrs

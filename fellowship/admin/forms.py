@@ -47,16 +47,16 @@ class PeopleFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
-    q = StringField(_l("Search by name or email"), validators=[Optional(), Length(max=120)])
-    role = SelectField(_l("Role"), validators=[Optional()])
-    status = SelectField(_l("Status"), validators=[Optional()])
+    q = StringField(_l("Search by name or email"), validators=[Length(max=120)])
+    role = SelectField(_l("Role"))
+    status = SelectField(_l("Status"))
 
 
 class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    person = StringField(_l("Person (name or email)"), validators=[Optional(), Length(max=120)])
-    action = SelectField(_l("Action"), validators=[Optional()])
+    person = StringField(_l("Person (name or email)"), validators=[Length(max=120)])
+    action = SelectField(_l("Action"))
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])

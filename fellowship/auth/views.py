@@ -155,6 +155,7 @@ def logout() -> Any:
         commit()
         logout_user()
         session.clear()
+        session["locale"] = user.locale  # the sign-in page stays in their language
         if everywhere:
             flash(_("You have been signed out on every device."), "success")
         else:

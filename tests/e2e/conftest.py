@@ -1,0 +1,90 @@
+"""A live server (real SQLite file, demo data, real SMTP server) and Debian's Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+from werkzeug.serving import make_server
+
+from fellowship.db import commit
+from fellowship.demo import load_demo
+from tests.conftest import IN_CI, SmtpServer, SmtpSink, free_port, make_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    smtp: SmtpServer
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    smtp = SmtpServer(port=free_port(), sink=SmtpSink())
+    smtp.start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    database = tmp_path_factory.mktemp("e2e") / "e2e.db"
+    app = make_app(
+        f"sqlite:///{database}",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_SUPPRESS_SEND=False,
+        BASE_URL=url,
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        load_demo()
+        commit()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(url=url, smtp=smtp)
+    server.shutdown()
+    thread.join(timeout=5)
+    smtp.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+def check_accessibility(page: Page, name: str | None = None) -> None:
+    """axe-core on the page as shown: 0 WCAG 2.1 A/AA violations."""
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
+    if name:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert results.violations_count == 0, results.generate_report()
