@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from fellowship.demo import DEMO_PASSWORD
 from tests.conftest import IN_CI, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,25 +31,21 @@ def redis_available() -> bool:
         return False
 
 
-@pytest.fixture
-def gunicorn_with_redis(tmp_path):
-    if not redis_available():
-        if IN_CI:
-            pytest.fail(f"Redis is not reachable at {REDIS_URL}")
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    redis.Redis.from_url(REDIS_URL).flushdb()
+def start_gunicorn(tmp_path: Path, **settings: str):
+    """Migrate a fresh database and serve it with four gunicorn workers on 127.0.0.1."""
     port = free_port()
     env = {
         **os.environ,
         "FLASK_CONFIG": "development",
         "SECRET_KEY": "x" * 48,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'workers.db'}",
-        "RATELIMIT_STORAGE_URI": REDIS_URL,
         "INSTANCE_PATH": str(tmp_path),
         "MAIL_SUPPRESS_SEND": "1",
+        **settings,
     }
     flask = [sys.executable, "-m", "flask", "--app", "fellowship"]
-    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    for command in (["db", "upgrade"], ["demo", "load"]):
+        subprocess.run([*flask, *command], env=env, cwd=ROOT, check=True, capture_output=True)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -63,7 +60,8 @@ def gunicorn_with_redis(tmp_path):
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -71,10 +69,35 @@ def gunicorn_with_redis(tmp_path):
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 break
         time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop(process: subprocess.Popen) -> str:
     process.terminate()
-    process.wait(timeout=10)
+    _, errors = process.communicate(timeout=15)
+    return errors or ""
+
+
+@pytest.fixture
+def gunicorn_with_redis(tmp_path):
+    if not redis_available():
+        if IN_CI:
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     redis.Redis.from_url(REDIS_URL).flushdb()
+    process, url = start_gunicorn(tmp_path, RATELIMIT_STORAGE_URI=REDIS_URL)
+    yield url
+    stop(process)
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def browser(base: str) -> tuple[urllib.request.OpenerDirector, str]:
+    """A cookie-keeping client and the CSRF token of its new session."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return opener, token
 
 
 def test_login_throttling_is_shared_by_every_gunicorn_worker(gunicorn_with_redis):
@@ -82,10 +105,7 @@ def test_login_throttling_is_shared_by_every_gunicorn_worker(gunicorn_with_redis
     statuses = []
     for _ in range(11):
         # A new connection each time, so the requests spread over the four workers.
-        jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        page = opener.open(f"{base}/login").read().decode()
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        opener, token = browser(base)
         data = urllib.parse.urlencode(
             {"email": "target@example.org", "password": "wrong password here", "csrf_token": token}
         ).encode()
@@ -96,3 +116,54 @@ def test_login_throttling_is_shared_by_every_gunicorn_worker(gunicorn_with_redis
             retry_after = error.headers.get("Retry-After")
     assert statuses == [200] * 10 + [429]
     assert int(retry_after) > 0
+
+
+def test_sqlite_under_four_workers_and_twenty_users_never_reports_a_locked_database(tmp_path):
+    """20 people sign in (a write: last sign-in, audit row) and read pages, concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    process, base = start_gunicorn(tmp_path, RATELIMIT_ENABLED="0")
+    emails = [
+        f"{role}@example.org"
+        for role in (
+            "admin",
+            "staff",
+            "fellow",
+            "coach",
+            "facilitator",
+            "reviewer",
+            "lead",
+            "partner",
+        )
+    ]
+
+    def user_session(n: int) -> list[int]:
+        statuses = []
+        for round_ in range(3):
+            opener, token = browser(base)
+            data = urllib.parse.urlencode(
+                {
+                    "email": emails[(n + round_) % len(emails)],
+                    "password": DEMO_PASSWORD,
+                    "csrf_token": token,
+                }
+            ).encode()
+            for url, body in [
+                (f"{base}/login", data),
+                (f"{base}/", None),
+                (f"{base}/profile", None),
+            ]:
+                try:
+                    statuses.append(opener.open(url, data=body, timeout=30).status)
+                except urllib.error.HTTPError as error:
+                    statuses.append(error.code)
+        return statuses
+
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            results = [s for batch in pool.map(user_session, range(20)) for s in batch]
+    finally:
+        errors = stop(process)
+    assert "database is locked" not in errors
+    assert len(results) == 20 * 3 * 3
+    assert set(results) == {200}

@@ -48,8 +48,8 @@ class PeopleFilterForm(FlaskForm):
         csrf = False  # a GET search form changes nothing
 
     q = StringField(_l("Search by name or email"), validators=[Length(max=120)])
-    role = SelectField(_l("Role"))
-    status = SelectField(_l("Status"))
+    role = SelectField(_l("Role"), default="")
+    status = SelectField(_l("Status"), default="")
 
 
 class AuditFilterForm(FlaskForm):
@@ -57,6 +57,6 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     person = StringField(_l("Person (name or email)"), validators=[Length(max=120)])
-    action = SelectField(_l("Action"))
+    action = SelectField(_l("Action"), default="")
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])

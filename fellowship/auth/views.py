@@ -90,7 +90,10 @@ def _start_session(user: User) -> None:
 
 
 def _finish_login(user: User) -> Response:
+    previous = user.last_login_at
     _start_session(user)
+    if previous is not None:
+        session["previous_login_at"] = previous.isoformat()
     accounts.record_login(user)
     commit()
     return redirect(_safe_next(session.pop("next", None)))
@@ -185,8 +188,13 @@ def accept_invitation(token: str) -> Any:
     return render_template("auth/accept_invitation.html", form=form, person=user)
 
 
+def _reset_email_key() -> str:
+    return "reset-email:" + accounts.normalize_email(request.form.get("email", ""))[:254]
+
+
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("5 per hour", methods=["POST"], key_func=_reset_email_key)
 def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():

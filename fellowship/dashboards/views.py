@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, session, url_for
 from flask_login import current_user
 
 from fellowship import policy
@@ -17,4 +18,9 @@ def home() -> Any:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     overview = people_queries.people_overview() if policy.can_view_people(current_user) else None
-    return render_template("dashboards/home.html", overview=overview)
+    previous = session.get("previous_login_at")
+    return render_template(
+        "dashboards/home.html",
+        overview=overview,
+        previous_login_at=datetime.fromisoformat(previous) if previous else None,
+    )

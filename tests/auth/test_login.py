@@ -158,3 +158,17 @@ def test_sign_in_without_a_csrf_token_is_refused(client):
     response = client.post("/login", data={"email": "csrf@example.org", "password": PASSWORD})
     assert response.status_code == 400
     assert client.get("/").status_code == 302
+
+
+def test_home_shows_the_previous_sign_in_not_this_one(client):
+    from datetime import UTC, datetime
+
+    UserFactory(email="again@example.org", last_login_at=datetime(2026, 3, 4, 15, 0, tzinfo=UTC))
+    post_login(client, "again@example.org", PASSWORD)
+    assert "Your previous sign-in: Mar 4, 2026" in client.get("/").get_data(as_text=True)
+
+
+def test_a_first_sign_in_says_so(client):
+    UserFactory(email="first@example.org", last_login_at=None)
+    post_login(client, "first@example.org", PASSWORD)
+    assert "This is your first sign-in." in client.get("/").get_data(as_text=True)

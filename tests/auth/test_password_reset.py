@@ -140,3 +140,19 @@ def test_mismatched_passwords_are_refused_with_a_message(client, app):
     )
     assert "The two passwords do not match." in response.get_data(as_text=True)
     assert browser.get(link).status_code == 200  # the link still works
+
+
+def test_reset_emails_to_one_address_are_limited_so_nobody_can_flood_an_inbox(client, app):
+    UserFactory(email="flood@example.org")
+    for _ in range(5):
+        ask_for_reset(app.test_client(), "flood@example.org")
+    browser = app.test_client()
+    response = browser.post(
+        "/forgot-password",
+        data={"email": "flood@example.org", "csrf_token": csrf_token(browser, "/forgot-password")},
+    )
+    assert response.status_code == 429
+    sent = db.session.scalar(
+        sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.to == "flood@example.org")
+    )
+    assert sent == 5
