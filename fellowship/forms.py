@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
-from wtforms import SelectChoice
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, SelectChoice
+from wtforms.validators import DataRequired, Email, Length
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -16,3 +18,16 @@ def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
 def language_choices() -> list[SelectChoice]:
     """The interface languages, each named in its own language."""
     return choices(current_app.config["LANGUAGES"].items())
+
+
+def email_field(autocomplete: str = "email") -> EmailField:
+    """A required email address, checked for shape, at most 254 characters."""
+    return EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(),
+            Email(message=_l("Enter an email address like name@example.org.")),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": autocomplete, "spellcheck": "false"},
+    )

@@ -6,24 +6,16 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
-from fellowship.forms import language_choices
+from fellowship.forms import email_field, language_choices
 
 ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Staff"), "member": _l("Member")}
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(),
-            Email(message=_l("Enter an email address like name@example.org.")),
-            Length(max=254),
-        ],
-        render_kw={"autocomplete": "off", "spellcheck": "false"},
-    )
+    email = email_field(autocomplete="off")
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(
         _l("Role"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -127,40 +128,53 @@ def change_role(user_id: int) -> Any:
     return redirect(url_for("admin.person", user_id=person.id))
 
 
+def _account_action(
+    user_id: int,
+    allowed: Callable[[Any, User], bool],
+    act: Callable[[User, User], object],
+    done: Callable[[User], str],
+) -> Any:
+    """A one-button POST on a person: load, check policy, act, commit once, say what happened."""
+    person = get_or_404(User, user_id)
+    require(allowed(current_user, person))
+    if EmptyForm().validate_on_submit():
+        act(current_user, person)
+        commit()
+        flash(done(person), "success")
+    return redirect(url_for("admin.person", user_id=person.id))
+
+
 @bp.route("/people/<int:user_id>/deactivate", methods=["POST"])
 @login_required
 def deactivate(user_id: int) -> Any:
-    person = get_or_404(User, user_id)
-    require(policy.can_deactivate(current_user, person))
-    if EmptyForm().validate_on_submit():
-        accounts.deactivate(current_user, person)
-        commit()
-        flash(_("%(name)s has been deactivated and signed out.", name=person.name), "success")
-    return redirect(url_for("admin.person", user_id=person.id))
+    return _account_action(
+        user_id,
+        policy.can_deactivate,
+        accounts.deactivate,
+        lambda p: _("%(name)s has been deactivated and signed out.", name=p.name),
+    )
 
 
 @bp.route("/people/<int:user_id>/reactivate", methods=["POST"])
 @login_required
 def reactivate(user_id: int) -> Any:
-    person = get_or_404(User, user_id)
-    require(policy.can_reactivate(current_user, person))
-    if EmptyForm().validate_on_submit():
-        accounts.reactivate(current_user, person)
-        commit()
-        flash(_("%(name)s has been reactivated.", name=person.name), "success")
-    return redirect(url_for("admin.person", user_id=person.id))
+    return _account_action(
+        user_id,
+        policy.can_reactivate,
+        accounts.reactivate,
+        lambda p: _("%(name)s has been reactivated.", name=p.name),
+    )
 
 
 @bp.route("/people/<int:user_id>/resend-invitation", methods=["POST"])
 @login_required
 def resend_invitation(user_id: int) -> Any:
-    person = get_or_404(User, user_id)
-    require(policy.can_resend_invitation(current_user, person))
-    if EmptyForm().validate_on_submit():
-        accounts.resend_invitation(current_user, person)
-        commit()
-        flash(_("A new invitation has been sent to %(email)s.", email=person.email), "success")
-    return redirect(url_for("admin.person", user_id=person.id))
+    return _account_action(
+        user_id,
+        policy.can_resend_invitation,
+        accounts.resend_invitation,
+        lambda p: _("A new invitation has been sent to %(email)s.", email=p.email),
+    )
 
 
 @bp.route("/audit")

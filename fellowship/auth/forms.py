@@ -7,10 +7,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from fellowship.auth.services import password_problems, valid_timezones
-from fellowship.forms import choices, language_choices
+from fellowship.forms import choices, email_field, language_choices
 
 
 class NewPasswordCheck:
@@ -64,15 +64,7 @@ class SecondFactorForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(),
-            Email(message=_l("Enter an email address like name@example.org.")),
-            Length(max=254),
-        ],
-        render_kw={"autocomplete": "email", "spellcheck": "false"},
-    )
+    email = email_field()
 
 
 class ChoosePasswordForm(FlaskForm):

@@ -213,16 +213,7 @@ def resend_invitation(actor: User, user: User) -> InvitationSent:
 
 def _send_invitation(actor: User, user: User) -> InvitationSent:
     now = utcnow()
-    # Only the newest link works.
-    db.session.execute(
-        sa.update(Invitation)
-        .where(
-            Invitation.user_id == user.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    _revoke_open_invitations(user)  # only the newest link works
     token, token_hash = _new_token()
     hours = current_app.config["INVITATION_TTL_HOURS"]
     invitation = Invitation(
@@ -243,6 +234,18 @@ def _send_invitation(actor: User, user: User) -> InvitationSent:
         hours=hours,
     )
     return InvitationSent(user=user, invitation=invitation, token=token)
+
+
+def _revoke_open_invitations(user: User) -> None:
+    db.session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.user_id == user.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
 
 
 def find_invitation(token: str) -> Invitation | None:
@@ -368,15 +371,7 @@ def change_role(actor: User, person: User, role: Role) -> None:
 def deactivate(actor: User, person: User) -> None:
     person.is_active = False
     rotate_session_token(person)
-    db.session.execute(
-        sa.update(Invitation)
-        .where(
-            Invitation.user_id == person.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
+    _revoke_open_invitations(person)
     audit.record(actor, "deactivate", person)
 
 
