@@ -66,6 +66,8 @@ class Config:
     PASSWORD_MIN_LENGTH = 12
     INVITATION_TTL_HOURS = env_int("INVITATION_TTL_HOURS", 7 * 24)
     PASSWORD_RESET_TTL_MINUTES = env_int("PASSWORD_RESET_TTL_MINUTES", 60)
+    # "Forgot password" answers after this long whether or not the address has an account.
+    RESET_RESPONSE_SECONDS = 0.25
     TOTP_ISSUER = env("TOTP_ISSUER", "Fellowship")
     TOTP_REQUIRED_ROLES: tuple[str, ...] = tuple(
         r for r in (env("TOTP_REQUIRED_ROLES", "") or "").split(",") if r
@@ -75,7 +77,10 @@ class Config:
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    # Sign-in attempts per account, and per client address (higher: a school network may
+    # put a whole room of people behind one address).
     LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT", "10 per minute")
+    LOGIN_ADDRESS_LIMIT = env("LOGIN_ADDRESS_LIMIT", "60 per minute")
 
     # Mail: messages are rows in the outbox; delivery after commit and by `flask outbox deliver`.
     MAIL_SERVER = env("MAIL_SERVER", "127.0.0.1")
@@ -125,6 +130,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     MAIL_SUPPRESS_SEND = True
     OUTBOX_DELIVER_AFTER_COMMIT = True
+    RESET_RESPONSE_SECONDS = 0.05
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = True
     SERVER_NAME = None
@@ -163,6 +169,10 @@ def check_production(config: dict[str, object]) -> None:
     if uri.startswith("sqlite") and not config.get("ALLOW_SQLITE_IN_PRODUCTION"):
         problems.append(
             "DATABASE_URL points at SQLite; use PostgreSQL or set ALLOW_SQLITE_IN_PRODUCTION=1"
+        )
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory"):
+        problems.append(
+            "RATELIMIT_STORAGE_URI is memory:// (one count per process); point it at Redis"
         )
     if problems:
         raise UnsafeConfiguration("Refusing to start in production: " + "; ".join(problems))

@@ -5,8 +5,6 @@ Later domains extend `load_demo` with their own realistic content. Idempotent.
 
 from __future__ import annotations
 
-import secrets
-
 from fellowship.auth.models import Role, User
 from fellowship.auth.services import find_user_by_email, hash_password
 from fellowship.db import db
@@ -40,7 +38,6 @@ def load_demo() -> int:
                 locale=locale,
                 timezone=timezone,
                 password_hash=password_hash,
-                session_token=secrets.token_hex(32),
             )
         )
         created += 1

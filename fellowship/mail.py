@@ -16,10 +16,18 @@ from email.utils import parseaddr
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import (
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    has_request_context,
+    render_template,
+)
 from flask_babel import force_locale
 from flask_mail import Message
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fellowship.db import Base, db, str_enum, utcnow
 
@@ -92,18 +100,42 @@ def queue_email(
 
 
 def deliver_after_commit() -> None:
-    """Send what the just-committed transaction queued; failures stay queued for cron."""
+    """Send what the just-committed transaction queued; failures stay queued for cron.
+
+    In a request the sending happens after the response has gone out, so nobody waits on
+    the mail server (and response times do not tell whether a message was sent).
+    """
     ids = db.session.info.pop(_PENDING_KEY, [])
     if not ids or not current_app.config["OUTBOX_DELIVER_AFTER_COMMIT"]:
         return
-    try:
-        deliver_outbox(ids=ids)
-    except Exception:  # never fail a request that already committed
-        current_app.logger.exception("outbox delivery after commit failed; cron will retry")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if has_request_context():
+
+        @after_this_request
+        def _send_when_closed(response: Response) -> Response:
+            response.call_on_close(lambda: _deliver_quietly(app, ids))
+            return response
+
+    else:
+        _deliver_quietly(app, ids)
+
+
+def _deliver_quietly(app: Flask, ids: list[int]) -> None:
+    with app.app_context():
+        try:
+            deliver_outbox(ids=ids)
+        except Exception:  # the action already committed; cron retries what is left
+            app.logger.exception("outbox delivery after commit failed; cron will retry")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_mail(session: Session, previous_transaction: Any) -> None:
+    """Messages queued in a transaction that was rolled back no longer exist."""
+    session.info.pop(_PENDING_KEY, None)
 
 
 def discard_pending() -> None:
-    """Forget ids queued by a transaction that was rolled back."""
+    """Forget ids queued but never committed (end of request)."""
     db.session.info.pop(_PENDING_KEY, None)
 
 
@@ -196,6 +228,8 @@ def deliver_outbox(*, ids: list[int] | None = None, limit: int = 200) -> dict[st
                 continue
             row = db.session.get(OutboxMessage, message_id)
             assert row is not None
+            mime, recipient = _as_mime(row), row.to
+            db.session.commit()  # never hold a database lock while talking to the mail server
             server_unreachable = False
             try:
                 if not suppress:
@@ -203,9 +237,8 @@ def deliver_outbox(*, ids: list[int] | None = None, limit: int = 200) -> dict[st
                         server_unreachable = True
                         connection = _smtp()
                         server_unreachable = False
-                    mime = _as_mime(row)
                     connection.sendmail(
-                        _address(mime.sender), [row.to], mime.as_bytes(), mime.mail_options
+                        _address(mime.sender), [recipient], mime.as_bytes(), mime.mail_options
                     )
             except (OSError, smtplib.SMTPException) as exc:
                 connection = None

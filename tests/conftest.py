@@ -31,6 +31,7 @@ from sqlalchemy import orm
 from config import database_url
 from fellowship import create_app
 from fellowship.auth.models import User
+from fellowship.auth.services import start_login
 from fellowship.extensions import db, limiter
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -150,13 +151,16 @@ def client(app: Flask) -> FlaskClient:
 
 def sign_in(client: FlaskClient, user: User) -> FlaskClient:
     """Start a session for `user` the way the login view does, without the password round."""
-    now = int(time.time())
+    app = client.application
+    with app.test_request_context():
+        start_login(user, ip="127.0.0.1")
+        user_id = user.get_id()
+        db.session.commit()
     with client.session_transaction() as session:
         session.clear()
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = user_id
         session["_fresh"] = True
-        session["login_at"] = now
-        session["seen_at"] = now
+        session["seen_at"] = int(time.time())
         session.permanent = True
     return client
 

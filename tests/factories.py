@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
@@ -33,7 +31,6 @@ class UserFactory(BaseFactory):
     locale = "en"
     timezone = "America/New_York"
     password_hash = _PASSWORD_HASH
-    session_token = factory.LazyFunction(lambda: secrets.token_hex(32))
 
 
 class AdminFactory(UserFactory):

@@ -167,3 +167,26 @@ def test_sqlite_under_four_workers_and_twenty_users_never_reports_a_locked_datab
     assert "database is locked" not in errors
     assert len(results) == 20 * 3 * 3
     assert set(results) == {200}
+
+
+def test_parallel_guesses_cannot_slip_past_the_limit(gunicorn_with_redis):
+    """Every attempt is counted before the password is checked, so racing does not help."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = gunicorn_with_redis
+    browsers = [browser(base) for _ in range(30)]
+
+    def attempt(pair):
+        opener, token = pair
+        data = urllib.parse.urlencode(
+            {"email": "raced@example.org", "password": "guess guess guess", "csrf_token": token}
+        ).encode()
+        try:
+            return opener.open(f"{base}/login", data=data).status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(pool.map(attempt, browsers))
+    assert statuses.count(200) == 10
+    assert statuses.count(429) == 20

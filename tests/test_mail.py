@@ -22,7 +22,8 @@ def outbox() -> list[OutboxMessage]:
 
 
 def invite_through_the_page(client, email="newcomer@example.org"):
-    return client.post(
+    """Post the invitation form; closing the response is when the server sends the mail."""
+    with client.post(
         "/admin/people/invite",
         data={
             "email": email,
@@ -31,14 +32,26 @@ def invite_through_the_page(client, email="newcomer@example.org"):
             "locale": "en",
             "csrf_token": csrf_token(client, "/admin/people/invite"),
         },
-    )
+    ) as response:
+        return response
 
 
-def test_an_invitation_is_delivered_to_a_real_smtp_server_right_after_the_commit(
+def test_an_invitation_is_delivered_to_a_real_smtp_server_once_the_response_has_gone(
     client, smtp_server
 ):
     sign_in(client, AdminFactory())
-    assert invite_through_the_page(client).status_code == 302
+    with client.post(
+        "/admin/people/invite",
+        data={
+            "email": "newcomer@example.org",
+            "name": "Nova Newcomer",
+            "role": "member",
+            "locale": "en",
+            "csrf_token": csrf_token(client, "/admin/people/invite"),
+        },
+    ) as response:
+        assert response.status_code == 302
+        assert smtp_server.messages == []  # nothing is sent while the response is open
     assert len(smtp_server.messages) == 1
     message = smtp_server.messages[0]
     assert message["To"] == "newcomer@example.org"
@@ -135,3 +148,56 @@ def test_two_deliverers_never_send_the_same_message(app, smtp_server):
         db.session.commit()
         assert deliver_outbox() == {"sent": 0, "retry": 0, "failed": 0}
     assert smtp_server.messages == []
+
+
+def test_the_database_is_not_locked_while_the_mail_server_is_slow(tmp_path):
+    """Another writer can commit while a message is being handed to the SMTP server."""
+    import sqlite3
+
+    import flask_migrate
+
+    from tests.conftest import make_app
+
+    database = tmp_path / "outbox.db"
+    app = make_app(f"sqlite:///{database}", MAIL_SUPPRESS_SEND=False)
+    seen: list[str] = []
+
+    class WritingSink(SmtpSink):
+        async def handle_DATA(self, server, session, envelope):
+            other = sqlite3.connect(database, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                seen.append("could write")
+            except sqlite3.OperationalError as error:
+                seen.append(str(error))
+            finally:
+                other.close()
+            return await super().handle_DATA(server, session, envelope)
+
+    server = SmtpServer(port=free_port(), sink=WritingSink())
+    server.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+    try:
+        with app.app_context():
+            flask_migrate.upgrade()
+            with app.test_request_context():
+                queue_email(
+                    "slow@example.org", "auth/password_reset", name="S", link="http://l", minutes=5
+                )
+            db.session.commit()
+            assert deliver_outbox()["sent"] == 1
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        server.stop()
+    assert seen == ["could write"]
+
+
+def test_mail_queued_before_a_rollback_is_not_sent_by_a_later_commit(app, smtp_server):
+    with app.app_context():
+        queue_email("gone@example.org", "auth/password_reset", name="G", link="http://l", minutes=5)
+        db.session.rollback()
+        queue_email("kept@example.org", "auth/password_reset", name="K", link="http://l", minutes=5)
+        commit()
+    assert [m["To"] for m in smtp_server.messages] == ["kept@example.org"]

@@ -106,11 +106,44 @@ def test_the_access_matrix_holds_for_every_role(app: Flask, client, endpoint, wh
         else:
             assert response.status_code == 403
     else:
-        # Allowed: a page, or the redirect after a POST.
+        # Allowed: the page itself, or the redirect after a POST - never back to sign-in.
         assert response.status_code in {200, 302}, response.status_code
+        assert "/login" not in response.headers.get("Location", "")
 
 
 @pytest.mark.parametrize("endpoint", [e for e, (level, _) in MATRIX.items() if level == TOKEN])
 def test_a_wrong_token_link_is_not_found(app: Flask, client, endpoint):
     response = client.get(_url(app, endpoint, MATRIX[endpoint][1], 0))
     assert response.status_code == 404
+
+
+def _snapshot() -> dict[str, list[tuple]]:
+    """Every row of every table, to prove a request changed nothing."""
+    return {
+        table.name: sorted(
+            (tuple(str(v) for v in row) for row in db.session.execute(sa.select(table))),
+        )
+        for table in db.metadata.sorted_tables
+    }
+
+
+GET_PAGES = [
+    endpoint
+    for endpoint, (level, _) in MATRIX.items()
+    if endpoint not in {"static"} and level != TOKEN
+]
+
+
+@pytest.mark.parametrize("endpoint", GET_PAGES)
+def test_no_get_request_changes_the_database(app: Flask, client, endpoint):
+    methods = next(r.methods for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    target = UserFactory(password_hash=None)
+    sign_in(client, UserFactory(role=Role.ADMIN))
+    url = _url(app, endpoint, MATRIX[endpoint][1], target.id)
+    db.session.expire_all()
+    before = _snapshot()
+    response = client.get(url)
+    if "GET" not in methods:
+        assert response.status_code == 405
+    db.session.expire_all()
+    assert _snapshot() == before

@@ -106,14 +106,23 @@ def test_pages_answer_503_with_retry_after_while_the_database_is_down():
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"DEBUG": True}, "debug"),
         ({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"}, "SQLite"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),
     ],
-    ids=["example secret", "short secret", "missing secret", "debug on", "sqlite by accident"],
+    ids=[
+        "example secret",
+        "short secret",
+        "missing secret",
+        "debug on",
+        "sqlite by accident",
+        "per-process rate limits",
+    ],
 )
 def test_production_refuses_to_start_with_unsafe_settings(settings, problem):
     config = {
         "SECRET_KEY": "x" * 40,
         "DEBUG": False,
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/fellowship",
+        "RATELIMIT_STORAGE_URI": "redis://cache:6379/0",
     }
     config.update(settings)
     with pytest.raises(UnsafeConfiguration, match=problem):
@@ -121,14 +130,20 @@ def test_production_refuses_to_start_with_unsafe_settings(settings, problem):
 
 
 def test_production_starts_with_safe_settings_and_may_allow_sqlite_explicitly():
+    redis = "redis://cache:6379/0"
     check_production(
-        {"SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/f"}
+        {
+            "SECRET_KEY": "x" * 40,
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/f",
+            "RATELIMIT_STORAGE_URI": redis,
+        }
     )
     check_production(
         {
             "SECRET_KEY": "x" * 40,
             "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db",
             "ALLOW_SQLITE_IN_PRODUCTION": True,
+            "RATELIMIT_STORAGE_URI": redis,
         }
     )
 

@@ -13,6 +13,35 @@ from fellowship.forms import email_field, language_choices
 
 ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Staff"), "member": _l("Member")}
 
+# How each audited action and outcome reads in the log (an unknown one shows its code).
+ACTION_LABELS = {
+    "admin_created": _l("Administrator created"),
+    "deactivate": _l("Deactivated a person"),
+    "invitation_accepted": _l("Accepted an invitation"),
+    "invite": _l("Invited a person"),
+    "invite_resent": _l("Sent a new invitation"),
+    "login": _l("Signed in"),
+    "login_failed": _l("Failed sign-in"),
+    "logout": _l("Signed out"),
+    "logout_everywhere": _l("Signed out everywhere"),
+    "password_change": _l("Changed password"),
+    "password_reset": _l("Reset password"),
+    "password_reset_requested": _l("Asked for a password reset"),
+    "reactivate": _l("Reactivated a person"),
+    "recovery_code_used": _l("Used a recovery code"),
+    "recovery_codes_regenerated": _l("Made new recovery codes"),
+    "role_change": _l("Changed a role"),
+    "totp_disabled": _l("Turned off two-factor"),
+    "totp_enabled": _l("Turned on two-factor"),
+    "totp_failed": _l("Wrong two-factor code"),
+}
+OUTCOME_LABELS = {
+    "success": _l("Success"),
+    "failure": _l("Failure"),
+    "replay": _l("Code used twice"),
+    "unknown_address": _l("Unknown address"),
+}
+
 
 class InviteForm(FlaskForm):
     email = email_field(autocomplete="off")

@@ -62,6 +62,16 @@ def person_events(person: User, limit: int = 10) -> list[AuditEvent]:
     )
 
 
+def _day_start(day: date, tz: tzinfo, days_later: int = 0) -> datetime | None:
+    """Midnight of `day` (+ days) in `tz`, as UTC; None when that is beyond the calendar."""
+    try:
+        return datetime.combine(day + timedelta(days=days_later), time.min, tzinfo=tz).astimezone(
+            UTC
+        )
+    except OverflowError:
+        return None
+
+
 def audit_actions() -> list[str]:
     return list(
         db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action))
@@ -103,12 +113,12 @@ def audit_events(
         )
     if action:
         query = query.where(AuditEvent.action == action)
-    if start:
-        query = query.where(AuditEvent.at >= datetime.combine(start, time.min, tzinfo=tz))
-    if end:
-        query = query.where(
-            AuditEvent.at < datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
-        )
+    lower = _day_start(start, tz) if start else None
+    upper = _day_start(end, tz, days_later=1) if end else None
+    if lower is not None:
+        query = query.where(AuditEvent.at >= lower)
+    if upper is not None:
+        query = query.where(AuditEvent.at < upper)
     query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     return paginate(query, page, per_page)
 

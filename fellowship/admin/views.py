@@ -14,6 +14,8 @@ from wtforms import SelectChoice
 from fellowship import policy
 from fellowship.admin import bp, queries
 from fellowship.admin.forms import (
+    ACTION_LABELS,
+    OUTCOME_LABELS,
     ROLE_LABELS,
     AuditFilterForm,
     InviteForm,
@@ -106,6 +108,8 @@ def person(user_id: int) -> Any:
         action_form=EmptyForm(),
         events=queries.person_events(person) if policy.can_view_audit_log(current_user) else [],
         role_labels=ROLE_LABELS,
+        action_labels=ACTION_LABELS,
+        outcome_labels=OUTCOME_LABELS,
     )
 
 
@@ -182,8 +186,9 @@ def resend_invitation(user_id: int) -> Any:
 def audit_log() -> Any:
     require(policy.can_view_audit_log(current_user))
     form = AuditFilterForm(request.args)
+    actions = queries.audit_actions()
     form.action.choices = choices(
-        [("", _("Any action")), *((a, a) for a in queries.audit_actions())]
+        [("", _("Any action")), *((a, ACTION_LABELS.get(a, a)) for a in actions)]
     )
     valid = form.validate()
     page = queries.audit_events(
@@ -195,4 +200,10 @@ def audit_log() -> Any:
         page=_page_arg(),
         per_page=current_app.config["AUDIT_PER_PAGE"],
     )
-    return render_template("admin/audit_index.html", form=form, page=page)
+    return render_template(
+        "admin/audit_index.html",
+        form=form,
+        page=page,
+        action_labels=ACTION_LABELS,
+        outcome_labels=OUTCOME_LABELS,
+    )

@@ -30,8 +30,6 @@ class User(TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(sa.String(8), default="en")
     timezone: Mapped[str] = mapped_column(sa.String(64), default="America/New_York")
-    # Rotated to end every session of this person (see get_id).
-    session_token: Mapped[str] = mapped_column(sa.String(64))
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_counter: Mapped[int | None]
@@ -56,7 +54,11 @@ class User(TimestampMixin, Base):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """`<user id>:<login session token>`: the cookie names one server-side login session."""
+        token = getattr(self, "_login_token", None)
+        if not token:
+            raise RuntimeError("get_id() needs a login session (auth.services.start_login)")
+        return f"{self.id}:{token}"
 
     # Derived facts ----------------------------------------------------------------------
     @property
@@ -70,6 +72,22 @@ class User(TimestampMixin, Base):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class LoginSession(Base):
+    """One sign-in on one device. Ending the row ends that session wherever the cookie is."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+
+    def __repr__(self) -> str:
+        return f"<LoginSession {self.id} user={self.user_id}>"
 
 
 class Invitation(Base):

@@ -6,6 +6,7 @@ never render a page. Emails go through the outbox (`fellowship.mail.queue_email`
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import hmac
@@ -24,7 +25,14 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
 from fellowship import audit
-from fellowship.auth.models import Invitation, PasswordReset, RecoveryCode, Role, User
+from fellowship.auth.models import (
+    Invitation,
+    LoginSession,
+    PasswordReset,
+    RecoveryCode,
+    Role,
+    User,
+)
 from fellowship.db import db, utcnow
 from fellowship.mail import queue_email
 
@@ -86,12 +94,8 @@ def set_password(user: User, password: str) -> None:
     if problems:
         raise AccountError(" ".join(problems), field="password")
     user.password_hash = hash_password(password)
-    rotate_session_token(user)
-
-
-def rotate_session_token(user: User) -> None:
-    """Ends every session this person has (their cookies carry the old token)."""
-    user.session_token = secrets.token_hex(32)
+    end_sessions(user)
+    _expire_password_resets(user)
 
 
 # Lookups ---------------------------------------------------------------------------------
@@ -105,17 +109,62 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
+# Login sessions --------------------------------------------------------------------------
+
+
+def start_login(user: User, *, ip: str | None) -> str:
+    """Open a server-side login session; its token goes into the cookie (via get_id)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user_id=user.id, token_hash=_token_hash(token), ip=ip))
+    db.session.flush()
+    user._login_token = token  # type: ignore[attr-defined]
+    return token
+
+
 def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: `<id>:<session token>`; a rotated token or deactivation ends it."""
+    """Flask-Login's loader: `<user id>:<token>` of a login session that has not ended.
+
+    Signing out, signing out everywhere, a password change, a role change, deactivation and
+    the absolute session limit all end it, on every server at once.
+    """
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active:
-        return None
-    if not hmac.compare_digest(user.session_token, token):
-        return None
+    oldest = utcnow() - timedelta(minutes=current_app.config["SESSION_ABSOLUTE_MINUTES"])
+    user = db.session.scalar(
+        sa.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == int(user_id),
+            User.is_active.is_(True),
+            LoginSession.token_hash == _token_hash(token),
+            LoginSession.ended_at.is_(None),
+            LoginSession.created_at > oldest,
+        )
+    )
+    if user is not None:
+        user._login_token = token  # type: ignore[attr-defined]
     return user
+
+
+def end_login(user: User) -> None:
+    """End the login session this request belongs to."""
+    token = getattr(user, "_login_token", None)
+    if token:
+        db.session.execute(
+            sa.update(LoginSession)
+            .where(LoginSession.token_hash == _token_hash(token), LoginSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_sessions(user: User) -> None:
+    """End every login session of this person, on every device."""
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
 
 
 # Sign-in ---------------------------------------------------------------------------------
@@ -143,6 +192,16 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def user_awaiting_second_factor(user_id: object) -> User | None:
+    """The person who passed the password step (the id is in the signed session)."""
+    if not isinstance(user_id, int):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or not user.totp_enabled:
+        return None
+    return user
+
+
 def record_login(user: User) -> None:
     user.last_login_at = utcnow()
     audit.record(user, "login", user)
@@ -150,7 +209,9 @@ def record_login(user: User) -> None:
 
 def record_logout(user: User, *, everywhere: bool) -> None:
     if everywhere:
-        rotate_session_token(user)
+        end_sessions(user)
+    else:
+        end_login(user)
     audit.record(user, "logout_everywhere" if everywhere else "logout", user)
 
 
@@ -181,23 +242,19 @@ def invite_person(
 ) -> InvitationSent:
     """Create the person (no password yet) and email them a link to choose one."""
     email = normalize_email(email)
-    user = find_user_by_email(email)
-    if user is not None and user.has_password:
+    existing = find_user_by_email(email)
+    if existing is not None and existing.has_password:
         raise AccountError(str(_l("This person already has an account.")), field="email")
-    if user is None:
-        user = User(
-            email=email,
-            name=name.strip(),
-            role=role,
-            locale=locale,
-            session_token=secrets.token_hex(32),
+    if existing is not None:
+        # Changing an invited person's role or reactivating them are separate, admin-only
+        # decisions; an invitation never does either behind the policy's back.
+        raise AccountError(
+            str(_l("This person has already been invited. Send a new invitation from their page.")),
+            field="email",
         )
-        db.session.add(user)
-        db.session.flush()
-    else:
-        user.name = name.strip() or user.name
-        user.role = role
-        user.is_active = True
+    user = User(email=email, name=name.strip(), role=role, locale=locale)
+    db.session.add(user)
+    db.session.flush()
     sent = _send_invitation(actor, user)
     audit.record(actor, "invite", user, details={"role": role.value})
     return sent
@@ -248,6 +305,12 @@ def _revoke_open_invitations(user: User) -> None:
     )
 
 
+def invited_person(invitation: Invitation) -> User:
+    user = db.session.get(User, invitation.user_id)
+    assert user is not None
+    return user
+
+
 def find_invitation(token: str) -> Invitation | None:
     """A usable invitation: not accepted, not revoked, not expired, person still active."""
     invitation = db.session.scalar(
@@ -264,8 +327,7 @@ def find_invitation(token: str) -> Invitation | None:
 
 
 def accept_invitation(invitation: Invitation, password: str) -> User:
-    user = db.session.get(User, invitation.user_id)
-    assert user is not None
+    user = invited_person(invitation)
     set_password(user, password)
     invitation.accepted_at = utcnow()
     audit.record(user, "invitation_accepted", user)
@@ -304,6 +366,14 @@ def request_password_reset(email: str) -> None:
     audit.record(user, "password_reset_requested", user)
 
 
+def _expire_password_resets(user: User) -> None:
+    db.session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+
+
 def find_password_reset(token: str) -> PasswordReset | None:
     reset = db.session.scalar(
         sa.select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
@@ -319,14 +389,7 @@ def find_password_reset(token: str) -> PasswordReset | None:
 def reset_password(reset: PasswordReset, password: str) -> User:
     user = db.session.get(User, reset.user_id)
     assert user is not None
-    set_password(user, password)
-    now = utcnow()
-    # This link and every other outstanding one stop working.
-    db.session.execute(
-        sa.update(PasswordReset)
-        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    )
+    set_password(user, password)  # this link and every other outstanding one stop working
     audit.record(user, "password_reset", user)
     return user
 
@@ -364,13 +427,13 @@ def change_role(actor: User, person: User, role: Role) -> None:
         return
     old = person.role
     person.role = role
-    rotate_session_token(person)  # new privileges start with a fresh sign-in
+    end_sessions(person)  # new privileges start with a fresh sign-in
     audit.record(actor, "role_change", person, details={"from": old.value, "to": role.value})
 
 
 def deactivate(actor: User, person: User) -> None:
     person.is_active = False
-    rotate_session_token(person)
+    end_sessions(person)
     _revoke_open_invitations(person)
     audit.record(actor, "deactivate", person)
 
@@ -383,8 +446,16 @@ def reactivate(actor: User, person: User) -> None:
 # Two-factor (TOTP) -----------------------------------------------------------------------
 
 
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
+def enrolment_secret(user: User) -> str:
+    """The key offered while two-factor is being set up.
+
+    Derived from the app's secret, the person and this login session, so it is stable across
+    page loads, never stored, and never sent in the (readable) session cookie.
+    """
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    message = f"totp-enrolment:{user.id}:{getattr(user, '_login_token', '')}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.b32encode(digest[:20]).decode()
 
 
 def totp_uri(user: User, secret: str) -> str:
@@ -496,12 +567,7 @@ def create_administrator(*, email: str, name: str, password: str) -> User:
     """The first administrator of a new installation (from the command line)."""
     if find_user_by_email(email) is not None:
         raise AccountError(str(_l("This person already has an account.")), field="email")
-    user = User(
-        email=normalize_email(email),
-        name=name.strip(),
-        role=Role.ADMIN,
-        session_token=secrets.token_hex(32),
-    )
+    user = User(email=normalize_email(email), name=name.strip(), role=Role.ADMIN)
     set_password(user, password)
     db.session.add(user)
     db.session.flush()

@@ -10,7 +10,6 @@ import segno
 from flask import (
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -36,24 +35,25 @@ from fellowship.auth.forms import (
     SecondFactorForm,
 )
 from fellowship.auth.models import User
-from fellowship.db import commit, db
+from fellowship.db import commit
 from fellowship.extensions import limiter
 from fellowship.web import require
 
 PENDING_2FA = "pending_2fa"
-PENDING_TOTP_KEY = "pending_totp_key"
 PENDING_2FA_SECONDS = 300
+# A 6-digit code is guessable only by volume: few tries a minute, fewer an hour.
+TOTP_ATTEMPT_LIMIT = "5 per minute;20 per hour"
 
 
-# Rate limits: failures only, per address and per account --------------------------------
+# Rate limits: every attempt counts, atomically, before the password or code is checked -----
 
 
-def _failure_limit() -> str:
+def _account_limit() -> str:
     return str(current_app.config["LOGIN_FAILURE_LIMIT"])
 
 
-def _attempt_failed(response: Response) -> bool:
-    return bool(g.get("auth_failed"))
+def _address_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_LIMIT"])
 
 
 def _email_key() -> str:
@@ -62,7 +62,7 @@ def _email_key() -> str:
 
 def _pending_user_key() -> str:
     pending = session.get(PENDING_2FA) or {}
-    return f"2fa-user:{pending.get('user', request.remote_addr)}"
+    return f"2fa-user:{pending.get('user_id', request.remote_addr)}"
 
 
 def _safe_next(target: str | None) -> str:
@@ -78,12 +78,12 @@ def _safe_next(target: str | None) -> str:
 
 
 def _start_session(user: User) -> None:
+    """A new server-side login session and a fresh cookie: nothing from before carries over."""
     next_url = session.get("next")
-    session.clear()  # a fresh session at sign-in: nothing from before carries over
+    session.clear()
+    accounts.start_login(user, ip=request.remote_addr)
     login_user(user)
-    now = int(time.time())
-    session["login_at"] = now
-    session["seen_at"] = now
+    session["seen_at"] = int(time.time())
     session.permanent = True
     if next_url:
         session["next"] = next_url
@@ -103,8 +103,8 @@ def _finish_login(user: User) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_attempt_failed)
-@limiter.limit(_failure_limit, methods=["POST"], key_func=_email_key, deduct_when=_attempt_failed)
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_email_key)
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("dashboards.home"))
@@ -114,12 +114,11 @@ def login() -> Any:
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is None:
-            g.auth_failed = True
             commit()  # keep the failed-login audit row
             form.password.errors = [_("The email or password is not correct.")]
             return render_template("auth/login.html", form=form), 200
         if user.totp_enabled:
-            session[PENDING_2FA] = {"user": user.get_id(), "at": int(time.time())}
+            session[PENDING_2FA] = {"user_id": user.id, "at": int(time.time())}
             commit()
             return redirect(url_for("auth.second_factor"))
         return _finish_login(user)
@@ -127,12 +126,10 @@ def login() -> Any:
 
 
 @bp.route("/login/two-factor", methods=["GET", "POST"])
-@limiter.limit(
-    _failure_limit, methods=["POST"], key_func=_pending_user_key, deduct_when=_attempt_failed
-)
+@limiter.limit(TOTP_ATTEMPT_LIMIT, methods=["POST"], key_func=_pending_user_key)
 def second_factor() -> Any:
     pending = session.get(PENDING_2FA) or {}
-    user = accounts.load_session_user(pending.get("user", ""))
+    user = accounts.user_awaiting_second_factor(pending.get("user_id"))
     if user is None or time.time() - pending.get("at", 0) > PENDING_2FA_SECONDS:
         session.pop(PENDING_2FA, None)
         flash(_("Please sign in again."), "info")
@@ -142,7 +139,6 @@ def second_factor() -> Any:
         if accounts.verify_second_factor(user, form.code.data or ""):
             session.pop(PENDING_2FA, None)
             return _finish_login(user)
-        g.auth_failed = True
         commit()
         form.code.errors = [_("That code is not correct or has already been used.")]
     return render_template("auth/second_factor.html", form=form)
@@ -175,7 +171,7 @@ def accept_invitation(token: str) -> Any:
     invitation = accounts.find_invitation(token)
     if invitation is None:
         return render_template("auth/link_invalid.html", kind="invitation"), 404
-    user = db.session.get(User, invitation.user_id)
+    user = accounts.invited_person(invitation)
     form = ChoosePasswordForm()
     if form.validate_on_submit():
         try:
@@ -198,8 +194,12 @@ def _reset_email_key() -> str:
 def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        started = time.monotonic()
         accounts.request_password_reset(form.email.data or "")
         commit()
+        # Known and unknown addresses take the same time (mail goes out after the response).
+        floor = current_app.config["RESET_RESPONSE_SECONDS"]
+        time.sleep(max(0.0, floor - (time.monotonic() - started)))
         flash(
             _(
                 "If that address has an account, we have sent it a link to choose a new "
@@ -313,10 +313,7 @@ def two_factor() -> Any:
             disable_form=ConfirmPasswordForm(prefix="off"),
             regenerate_form=ConfirmPasswordForm(prefix="re"),
         )
-    secret = session.get(PENDING_TOTP_KEY)
-    if not secret:
-        secret = accounts.new_totp_secret()
-        session[PENDING_TOTP_KEY] = secret
+    secret = accounts.enrolment_secret(user)
     form = EnableTotpForm()
     if form.validate_on_submit():
         try:
@@ -325,7 +322,6 @@ def two_factor() -> Any:
             form.code.errors = [error.message]
         else:
             commit()
-            session.pop(PENDING_TOTP_KEY, None)
             flash(_("Two-factor authentication is on."), "success")
             return render_template("auth/recovery_codes.html", codes=codes)
     uri = accounts.totp_uri(user, secret)
@@ -408,11 +404,9 @@ def enforce_session_rules() -> Any:
         return None
     now = int(time.time())
     config = current_app.config
-    login_at = int(session.get("login_at", 0))
+    # The absolute limit is checked on the server (load_session_user); idleness here.
     seen_at = int(session.get("seen_at", 0))
-    idle = now - seen_at > config["SESSION_IDLE_MINUTES"] * 60
-    too_old = now - login_at > config["SESSION_ABSOLUTE_MINUTES"] * 60
-    if idle or too_old:
+    if now - seen_at > config["SESSION_IDLE_MINUTES"] * 60:
         logout_user()
         session.clear()
         flash(_("You were signed out because your session expired. Please sign in again."), "info")

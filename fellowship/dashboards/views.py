@@ -11,12 +11,14 @@ from flask_login import current_user
 from fellowship import policy
 from fellowship.admin import queries as people_queries
 from fellowship.dashboards import bp
+from fellowship.web import require
 
 
 @bp.route("/")
 def home() -> Any:
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated:  # the front door: straight to sign-in, no warning
         return redirect(url_for("auth.login"))
+    require(policy.can_view_home(current_user))
     overview = people_queries.people_overview() if policy.can_view_people(current_user) else None
     previous = session.get("previous_login_at")
     return render_template(

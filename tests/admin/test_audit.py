@@ -76,3 +76,27 @@ def test_the_audit_page_loads_in_a_fixed_number_of_queries(client, count_queries
         client.get("/admin/audit?page=2")
     # the signed-in person, the action list, the count, the page of rows
     assert counter.count == 4, counter.statements
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["end=9999-12-31", "start=0001-01-01", "start=0001-01-01&end=9999-12-31", "start=not-a-date"],
+)
+def test_dates_at_the_edge_of_the_calendar_do_not_break_the_filter(client, query):
+    add_event(None, "login_failed")
+    sign_in(client, AdminFactory(timezone="Asia/Tokyo"))
+    response = client.get(f"/admin/audit?{query}")
+    assert response.status_code == 200
+    assert "Failed sign-in" in response.get_data(as_text=True)
+
+
+def test_every_audited_action_has_a_label_in_both_languages():
+    import re
+    from pathlib import Path
+
+    from fellowship.admin.forms import ACTION_LABELS
+
+    source = "\n".join(p.read_text() for p in Path("fellowship").rglob("*.py"))
+    actions = set(re.findall(r'audit\.record\(\s*[\w.]+,\s*"([a-z_]+)"', source))
+    assert actions
+    assert actions <= set(ACTION_LABELS), actions - set(ACTION_LABELS)

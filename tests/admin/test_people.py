@@ -71,7 +71,6 @@ def test_the_people_list_uses_the_same_number_of_queries_at_any_size(client, cou
                 "email": f"bulk{i}@example.org",
                 "name": f"Bulk {i}",
                 "role": Role.MEMBER,
-                "session_token": "x" * 64,
                 "locale": "en",
                 "timezone": "UTC",
                 "is_active": True,

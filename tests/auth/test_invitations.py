@@ -180,3 +180,15 @@ def test_staff_can_invite_members_but_not_administrators(client):
 def test_a_member_cannot_invite_anyone(client):
     sign_in(client, UserFactory())
     assert client.get("/admin/people/invite").status_code == 403
+
+
+def test_re_inviting_an_invited_person_is_refused_so_roles_change_only_through_policy(client):
+    invited_admin = UserFactory(
+        email="pending@example.org", role=Role.ADMIN, password_hash=None, is_active=False
+    )
+    sign_in(client, StaffFactory())
+    response = invite(client, email="pending@example.org", role="member")
+    assert "already been invited" in response.get_data(as_text=True)
+    db.session.expire_all()
+    unchanged = db.session.get(User, invited_admin.id)
+    assert (unchanged.role, unchanged.is_active) == (Role.ADMIN, False)

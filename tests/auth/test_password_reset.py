@@ -12,7 +12,7 @@ from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.mail import OutboxMessage
 from tests.conftest import csrf_token, sign_in
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 NEW_PASSWORD = "copper meadow signal eleven"
 
@@ -156,3 +156,33 @@ def test_reset_emails_to_one_address_are_limited_so_nobody_can_flood_an_inbox(cl
         sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.to == "flood@example.org")
     )
     assert sent == 5
+
+
+def test_changing_the_password_cancels_outstanding_reset_links(client, app):
+    user = UserFactory(email="careful@example.org")
+    ask_for_reset(client, "careful@example.org")
+    link = reset_link("careful@example.org")
+    sign_in(client, user)
+    client.post(
+        "/profile/password",
+        data={
+            "pw-current": PASSWORD,
+            "pw-password": NEW_PASSWORD,
+            "pw-confirm": NEW_PASSWORD,
+            "pw-csrf_token": csrf_token(client, "/profile"),
+        },
+    )
+    assert app.test_client().get(link).status_code == 404
+
+
+def test_forgot_password_takes_the_same_time_for_known_and_unknown_addresses(client, app):
+    import time
+
+    UserFactory(email="timed@example.org")
+    floor = app.config["RESET_RESPONSE_SECONDS"]
+    for email in ("timed@example.org", "nobody-here@example.org"):
+        browser = app.test_client()
+        token = csrf_token(browser, "/forgot-password")
+        started = time.monotonic()
+        browser.post("/forgot-password", data={"email": email, "csrf_token": token})
+        assert time.monotonic() - started >= floor

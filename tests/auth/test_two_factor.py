@@ -14,20 +14,19 @@ from tests.conftest import csrf_token, sign_in
 from tests.factories import PASSWORD, AdminFactory, UserFactory
 
 
-def enrol(client) -> tuple[str, list[str]]:
+def enrol(client) -> tuple[str, list[str], str]:
+    """Turn two-factor on; returns the key, the recovery codes and the code that was used."""
     page = client.get("/profile/two-factor").get_data(as_text=True)
     assert "<svg" in page  # the QR code
     key = re.search(r'id="manual-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    used = pyotp.TOTP(key).now()
     response = client.post(
         "/profile/two-factor",
-        data={
-            "code": pyotp.TOTP(key).now(),
-            "csrf_token": csrf_token(client, "/profile/two-factor"),
-        },
+        data={"code": used, "csrf_token": csrf_token(client, "/profile/two-factor")},
     )
     assert response.status_code == 200
     codes = re.findall(r"<li>([0-9a-f]{6}-[0-9a-f]{6})</li>", response.get_data(as_text=True))
-    return key, codes
+    return key, codes, used
 
 
 def password_step(client, email):
@@ -39,7 +38,7 @@ def password_step(client, email):
 def test_a_person_turns_on_two_factor_and_gets_ten_recovery_codes(client):
     user = UserFactory()
     sign_in(client, user)
-    key, codes = enrol(client)
+    key, codes, _ = enrol(client)
     assert len(codes) == 10
     db.session.expire_all()
     stored = db.session.get(User, user.id)
@@ -66,7 +65,7 @@ def test_a_wrong_enrolment_code_keeps_two_factor_off(client):
 def test_with_two_factor_on_the_password_alone_does_not_sign_in(app, client):
     user = UserFactory(email="twofa@example.org")
     sign_in(client, user)
-    key, _ = enrol(client)
+    key, _, _ = enrol(client)
     browser = app.test_client()
     response = password_step(browser, "twofa@example.org")
     assert response.headers["Location"] == "/login/two-factor"
@@ -86,8 +85,7 @@ def test_with_two_factor_on_the_password_alone_does_not_sign_in(app, client):
 def test_a_code_cannot_be_used_twice(app, client):
     user = UserFactory(email="replay@example.org")
     sign_in(client, user)
-    key, _ = enrol(client)
-    enrolment_code = pyotp.TOTP(key).now()
+    _, _, enrolment_code = enrol(client)
     browser = app.test_client()
     password_step(browser, "replay@example.org")
     response = browser.post(
@@ -95,12 +93,13 @@ def test_a_code_cannot_be_used_twice(app, client):
         data={"code": enrolment_code, "csrf_token": csrf_token(browser, "/login/two-factor")},
     )
     assert "not correct or has already been used" in response.get_data(as_text=True)
+    assert browser.get("/").status_code == 302
 
 
 def test_a_recovery_code_signs_in_once(app, client):
     user = UserFactory(email="lostphone@example.org")
     sign_in(client, user)
-    _, codes = enrol(client)
+    _, codes, _ = enrol(client)
     first = app.test_client()
     password_step(first, "lostphone@example.org")
     ok = first.post(

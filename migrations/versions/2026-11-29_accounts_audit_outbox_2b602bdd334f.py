@@ -1,8 +1,8 @@
-"""Accounts, invitations, password resets, recovery codes, audit log and email outbox
+"""Accounts, login sessions, invitations, password resets, recovery codes, audit log, outbox
 
-Revision ID: dc64e88c8307
+Revision ID: 2b602bdd334f
 Revises: (none: the first revision)
-Create Date: 2026-11-29 13:35:37.109918
+Create Date: 2026-11-29 13:53:55.960171
 
 """
 from alembic import op
@@ -10,14 +10,13 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'dc64e88c8307'
+revision = '2b602bdd334f'
 down_revision = None
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('to', sa.String(length=254), nullable=False),
@@ -48,7 +47,6 @@ def upgrade():
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('locale', sa.String(length=8), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
-    sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
     sa.Column('totp_enabled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('totp_last_counter', sa.Integer(), nullable=True),
@@ -97,6 +95,20 @@ def upgrade():
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitations_user_id'), ['user_id'], unique=False)
 
+    op.create_table('login_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ip', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_login_sessions_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_sessions')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_login_sessions_token_hash'))
+    )
+    with op.batch_alter_table('login_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_sessions_user_id'), ['user_id'], unique=False)
+
     op.create_table('password_resets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -124,9 +136,7 @@ def upgrade():
 
 
 
-
 def downgrade():
-    
     with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))
 
@@ -135,6 +145,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_password_resets_user_id'))
 
     op.drop_table('password_resets')
+    with op.batch_alter_table('login_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_sessions_user_id'))
+
+    op.drop_table('login_sessions')
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitations_user_id'))
 
@@ -153,4 +167,3 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_outbox_messages_status'))
 
     op.drop_table('outbox_messages')
-
