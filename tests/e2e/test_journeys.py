@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,18 @@ def sign_in(page: Page, server: LiveServer, email: str, password: str = DEMO_PAS
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()  # the next page's scripts (menu, htmx) are ready
+
+
+def wait_for_mail(server: LiveServer, to: str, seconds: float = 10):
+    """The newest message to `to`; mail goes out just after the response, so poll briefly."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [m for m in server.smtp.messages if m["To"] == to]
+        if found:
+            return found[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no mail to {to} within {seconds} s")
 
 
 def in_language(locale: str):
@@ -70,7 +83,7 @@ def test_an_admin_invites_a_person_who_sets_a_password_and_signs_in(
     expect(page.get_by_role("status").first).to_contain_text("Invitation sent")
     check_accessibility(page, "person")
 
-    message = next(m for m in live_server.smtp.messages if m["To"] == "grace.newcomer@example.org")
+    message = wait_for_mail(live_server, "grace.newcomer@example.org")
     link = re.search(r"http://127\.0\.0\.1:\d+/invitation/[\w-]+", body_of(message)).group(0)
 
     newcomer = browser.new_context().new_page()
@@ -99,9 +112,7 @@ def test_a_person_resets_a_forgotten_password_through_the_mail_server(
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("status").first).to_contain_text("If that address has an account")
 
-    message = next(
-        m for m in reversed(live_server.smtp.messages) if m["To"] == "partner@example.org"
-    )
+    message = wait_for_mail(live_server, "partner@example.org")
     assert message["Subject"] == "Choose a new Fellowship password"
     link = re.search(r"http://127\.0\.0\.1:\d+/reset-password/[\w-]+", body_of(message)).group(0)
     page.goto(link)
