@@ -109,9 +109,13 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "fellowship" / "translations")
 
+    # Largest request body for ordinary forms; upload views raise it for their own request.
+    MAX_CONTENT_LENGTH = env_int("MAX_FORM_BYTES", 2 * 1024 * 1024)
     PEOPLE_PER_PAGE = 25
     AUDIT_PER_PAGE = 50
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Largest roster file (CSV or OneRoster zip) an import accepts, in bytes.
+    ROSTER_MAX_BYTES = env_int("ROSTER_MAX_BYTES", 5 * 1024 * 1024)
 
     DEBUG = False
     TESTING = False

@@ -117,11 +117,17 @@ def register_auth(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from fellowship.admin import bp as admin_bp
     from fellowship.auth import bp as auth_bp
+    from fellowship.calendar import bp as calendar_bp
+    from fellowship.cohorts import bp as cohorts_bp
+    from fellowship.convenings import bp as convenings_bp
     from fellowship.dashboards import bp as dashboards_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(dashboards_bp)
+    app.register_blueprint(cohorts_bp)
+    app.register_blueprint(convenings_bp)
+    app.register_blueprint(calendar_bp)
 
 
 def register_web_rules(app: Flask) -> None:

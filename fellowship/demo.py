@@ -5,9 +5,24 @@ Later domains extend `load_demo` with their own realistic content. Idempotent.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from fellowship import school_years
 from fellowship.auth.models import Role, User
 from fellowship.auth.services import find_user_by_email, hash_password
-from fellowship.db import db
+from fellowship.cohorts.models import (
+    DEFAULT_STRANDS,
+    CoachAssignment,
+    Cohort,
+    CohortMembership,
+    CohortRole,
+    CohortStatus,
+    Strand,
+)
+from fellowship.convenings.demo import load_demo_convenings
+from fellowship.db import db, utcnow
 
 DEMO_PASSWORD = "fellowship-demo-2026"
 
@@ -23,9 +38,43 @@ DEMO_PEOPLE = [
 ]
 
 
+# The demo cohort: 12 fellows, 3 coaches, 2 facilitators, 2 reviewers (the demo accounts
+# plus these people).
+COHORT_PEOPLE = [
+    ("amara.okafor@example.org", "Amara Okafor", CohortRole.FELLOW),
+    ("diego.ramirez@example.org", "Diego Ramírez", CohortRole.FELLOW),
+    ("hannah.kim@example.org", "Hannah Kim", CohortRole.FELLOW),
+    ("jamal.washington@example.org", "Jamal Washington", CohortRole.FELLOW),
+    ("lucia.fernandez@example.org", "Lucía Fernández", CohortRole.FELLOW),
+    ("marcus.chen@example.org", "Marcus Chen", CohortRole.FELLOW),
+    ("nadia.haddad@example.org", "Nadia Haddad", CohortRole.FELLOW),
+    ("olivia.brooks@example.org", "Olivia Brooks", CohortRole.FELLOW),
+    ("rafael.santos@example.org", "Rafael Santos", CohortRole.FELLOW),
+    ("sarah.goldberg@example.org", "Sarah Goldberg", CohortRole.FELLOW),
+    ("tomas.nguyen@example.org", "Tomás Nguyen", CohortRole.FELLOW),
+    ("grace.obi@example.org", "Grace Obi", CohortRole.COACH),
+    ("william.harris@example.org", "William Harris", CohortRole.COACH),
+    ("elena.petrova@example.org", "Dr. Elena Petrova", CohortRole.FACILITATOR),
+    ("james.whitfield@example.org", "Prof. James Whitfield", CohortRole.REVIEWER),
+]
+DEMO_COHORT_ROLES = {
+    "fellow@example.org": CohortRole.FELLOW,
+    "coach@example.org": CohortRole.COACH,
+    "facilitator@example.org": CohortRole.FACILITATOR,
+    "reviewer@example.org": CohortRole.REVIEWER,
+}
+DEMO_COHORT_NAME = "Leadership Institute — Cohort 4"
+
+
 def load_demo() -> int:
-    """Create the demo accounts that do not exist yet; returns how many were created."""
+    """Create the demo accounts and cohort that do not exist yet; returns new accounts."""
     password_hash = hash_password(DEMO_PASSWORD)
+    created = _load_accounts(password_hash)
+    _load_cohort(password_hash)
+    return created
+
+
+def _load_accounts(password_hash: str) -> int:
     created = 0
     for email, name, role, locale, timezone in DEMO_PEOPLE:
         if find_user_by_email(email) is not None:
@@ -43,3 +92,54 @@ def load_demo() -> int:
         created += 1
     db.session.flush()
     return created
+
+
+def _load_cohort(password_hash: str) -> None:
+    if db.session.scalar(sa.select(Cohort).where(Cohort.name == DEMO_COHORT_NAME)):
+        return
+    today = utcnow().date()
+    year = school_years.get_or_create(school_years.label_for(today))
+    cohort = Cohort(
+        name=DEMO_COHORT_NAME,
+        school_year_id=year.id,
+        starts_on=year.starts_on + timedelta(days=45),
+        ends_on=year.ends_on - timedelta(days=15),
+        status=CohortStatus.ACTIVE,
+        checkin_rhythm_days=14,
+        settings={},
+        strands=[Strand(name=name, position=i) for i, name in enumerate(DEFAULT_STRANDS)],
+    )
+    db.session.add(cohort)
+    db.session.flush()
+    members: dict[CohortRole, list[User]] = {role: [] for role in CohortRole}
+    for email, role in DEMO_COHORT_ROLES.items():
+        user = find_user_by_email(email)
+        assert user is not None
+        members[role].append(user)
+    for email, name, role in COHORT_PEOPLE:
+        user = find_user_by_email(email)
+        if user is None:
+            user = User(email=email, name=name, role=Role.MEMBER, password_hash=password_hash)
+            db.session.add(user)
+            db.session.flush()
+        members[role].append(user)
+    for role, users in members.items():
+        for user in users:
+            db.session.add(
+                CohortMembership(
+                    cohort_id=cohort.id, user_id=user.id, role=role, joined_on=cohort.starts_on
+                )
+            )
+    load_demo_convenings(cohort, members[CohortRole.FACILITATOR], members[CohortRole.FELLOW])
+    # Every fellow but the last has a coach, so the page shows a fellow without one.
+    coaches = members[CohortRole.COACH]
+    for i, fellow in enumerate(members[CohortRole.FELLOW][:-1]):
+        db.session.add(
+            CoachAssignment(
+                cohort_id=cohort.id,
+                fellow_id=fellow.id,
+                coach_id=coaches[i % len(coaches)].id,
+                starts_on=cohort.starts_on,
+            )
+        )
+    db.session.flush()

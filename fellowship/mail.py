@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import smtplib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -73,11 +74,14 @@ def queue_email(
     *,
     locale: str = "en",
     dedupe_key: str | None = None,
+    deliver_now: bool = True,
     **context: Any,
 ) -> OutboxMessage:
     """Render `templates/emails/<template>.{txt,html}` in the recipient's language and queue it.
 
     The first line of the text template is `Subject: ...`; the rest is the body.
+    `deliver_now=False` leaves the message to `flask outbox deliver` (cron) instead of
+    sending it right after the commit (bulk actions that queue thousands of messages).
     """
     with force_locale(locale):
         rendered = render_template(f"emails/{template}.txt", **context)
@@ -95,8 +99,57 @@ def queue_email(
     )
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
+    if deliver_now:
+        db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
     return message
+
+
+def queue_emails(
+    template: str,
+    messages: Iterable[tuple[str, str, dict[str, Any]]],
+    *,
+    deliver_now: bool = True,
+) -> int:
+    """`queue_email` for many recipients of one template: `(to, locale, context)` each.
+
+    The same messages as one `queue_email` call per recipient, made faster for imports: the
+    templates are loaded once, the context processors run once per language, and the rows
+    go in with one INSERT. Returns how many were queued.
+    """
+    by_locale: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for to, locale, context in messages:
+        by_locale.setdefault(locale, []).append((to, context))
+    if not by_locale:
+        return 0
+    env = current_app.jinja_env
+    text_template = env.get_template(f"emails/{template}.txt")
+    html_template = env.get_template(f"emails/{template}.html")
+    rows: list[dict[str, Any]] = []
+    for locale, recipients in by_locale.items():
+        with force_locale(locale):
+            shared: dict[str, Any] = {}
+            current_app.update_template_context(shared)
+            for to, context in recipients:
+                values = {**shared, **context}
+                rendered = text_template.render(values)
+                first, _, body = rendered.lstrip().partition("\n")
+                if not first.startswith("Subject:"):
+                    raise ValueError(f"emails/{template}.txt must start with a 'Subject:' line")
+                rows.append(
+                    {
+                        "to": to,
+                        "subject": first.removeprefix("Subject:").strip(),
+                        "text": body.lstrip("\n"),
+                        "html": html_template.render(values),
+                        "template": template,
+                    }
+                )
+    ids = list(
+        db.session.execute(sa.insert(OutboxMessage).returning(OutboxMessage.id), rows).scalars()
+    )
+    if deliver_now:
+        db.session.info.setdefault(_PENDING_KEY, []).extend(ids)
+    return len(rows)
 
 
 def deliver_after_commit() -> None:

@@ -2,14 +2,27 @@
 
 from fellowship.audit import AuditEvent
 from fellowship.auth.models import Invitation, LoginSession, PasswordReset, RecoveryCode, User
+from fellowship.calendar.models import CalendarFeed
+from fellowship.cohorts.models import CoachAssignment, Cohort, CohortMembership, Strand
+from fellowship.convenings.models import Attendance, Convening, ConveningFacilitator
 from fellowship.mail import OutboxMessage
+from fellowship.school_years import SchoolYear
 
 __all__ = [
+    "Attendance",
     "AuditEvent",
+    "CalendarFeed",
+    "CoachAssignment",
+    "Cohort",
+    "CohortMembership",
+    "Convening",
+    "ConveningFacilitator",
     "Invitation",
     "LoginSession",
     "OutboxMessage",
     "PasswordReset",
     "RecoveryCode",
+    "SchoolYear",
+    "Strand",
     "User",
 ]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 
 from fellowship.auth.models import Role, User
+from fellowship.db import db
 
 # Private predicates --------------------------------------------------------------------
 
@@ -98,6 +99,90 @@ def must_enrol_totp(user: Any, required_roles: tuple[str, ...]) -> bool:
     return _signed_in(user) and user.role.value in required_roles and not user.totp_enabled
 
 
+# Cohorts ---------------------------------------------------------------------------------
+#
+# A person's cohort roles come from their memberships, loaded once per request (one query)
+# by `_cohort_memberships`. Active members act in their role; members whose membership is
+# completed keep read access (alumni); withdrawn members have none.
+
+
+def _cohort_memberships(user: Any) -> dict[int, Any]:
+    """{cohort_id: membership} for the user's active and completed memberships."""
+    if not _signed_in(user):
+        return {}
+    cache = g.setdefault("_cohort_memberships", {})
+    if user.id not in cache:
+        from fellowship.cohorts.models import CohortMembership, MembershipStatus
+
+        rows = db.session.scalars(
+            sa.select(CohortMembership).where(
+                CohortMembership.user_id == user.id,
+                CohortMembership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.COMPLETED]),
+            )
+        )
+        cache[user.id] = {m.cohort_id: m for m in rows}
+    return dict(cache[user.id])
+
+
+def forget_cached_memberships() -> None:
+    """Call after changing memberships within a request, before asking policy again."""
+    g.pop("_cohort_memberships", None)
+
+
+def _cohort_role(user: Any, cohort_id: int, *roles: str, active: bool = True) -> bool:
+    membership = _cohort_memberships(user).get(cohort_id)
+    if membership is None:
+        return False
+    if active and membership.status.value != "active":
+        return False
+    return not roles or membership.role.value in roles
+
+
+def can_create_cohort(user: Any) -> bool:
+    return _is_staff(user)
+
+
+def can_view_cohort(user: Any, cohort: Any) -> bool:
+    """Staff see every cohort; a member sees their own (alumni too); nobody else sees one."""
+    return _is_staff(user) or _cohort_role(user, cohort.id, active=False)
+
+
+def can_edit_cohort(user: Any, cohort: Any) -> bool:
+    return _is_staff(user)
+
+
+def can_manage_cohort_members(user: Any, cohort: Any) -> bool:
+    """Add people, change roles and status, assign coaches, import a roster."""
+    return _is_staff(user)
+
+
+def can_schedule_convening(user: Any, cohort: Any) -> bool:
+    return _is_staff(user) or _cohort_role(user, cohort.id, "facilitator")
+
+
+def can_view_convening(user: Any, convening: Any) -> bool:
+    return _is_staff(user) or _cohort_role(user, convening.cohort_id, active=False)
+
+
+def can_edit_convening(user: Any, convening: Any) -> bool:
+    """Change details and take attendance: staff, and the cohort's facilitators."""
+    return _is_staff(user) or _cohort_role(user, convening.cohort_id, "facilitator")
+
+
+def can_view_attendance(user: Any, cohort: Any) -> bool:
+    """Attendance rates of the cohort: staff, facilitators and coaches."""
+    return _is_staff(user) or _cohort_role(user, cohort.id, "facilitator", "coach")
+
+
+def can_view_cohort_feed(user: Any, cohort: Any) -> bool:
+    """The per-cohort calendar feed is for staff; members have their personal feed."""
+    return _is_staff(user)
+
+
+def can_use_calendar_feed(user: Any) -> bool:
+    return _signed_in(user)
+
+
 # List scoping --------------------------------------------------------------------------
 
 
@@ -107,6 +192,22 @@ def people_visible_to(user: Any) -> sa.Select[tuple[User]]:
     if not can_view_people(user):
         return query.where(sa.false())
     return query
+
+
+def cohorts_visible_to(user: Any) -> sa.Select[Any]:
+    """The cohorts a user may list: all for staff; their own (alumni too) for members."""
+    from fellowship.cohorts.models import Cohort, CohortMembership, MembershipStatus
+
+    query = sa.select(Cohort)
+    if _is_staff(user):
+        return query
+    if not _signed_in(user):
+        return query.where(sa.false())
+    mine = sa.select(CohortMembership.cohort_id).where(
+        CohortMembership.user_id == user.id,
+        CohortMembership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.COMPLETED]),
+    )
+    return query.where(Cohort.id.in_(mine))
 
 
 DECISIONS = {

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from fellowship.db import db
+from fellowship.markdown import render_markdown
 
 T = TypeVar("T")
 
@@ -168,3 +169,4 @@ def register_web(app: Flask) -> None:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.filters["markdown"] = render_markdown

@@ -59,7 +59,9 @@ def test_every_string_marked_in_the_code_is_in_the_spanish_catalog(tmp_path):
     with pot.open("rb") as handle:
         extracted = {m.id for m in read_po(handle) if m.id}
     catalog = {m.id for m in spanish_catalog() if m.id}
-    assert sorted(extracted - catalog) == [], "run `make translations-update` and translate"
+    assert sorted(extracted - catalog, key=str) == [], (
+        "run `make translations-update` and translate"
+    )
 
 
 def test_a_person_switches_the_interface_to_spanish(client):

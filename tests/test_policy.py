@@ -51,6 +51,8 @@ TABLE = [
     ("can_resend_invitation", INVITED_STAFF, False, False, False, True, False),
     ("can_resend_invitation", OTHER, False, False, False, False, False),
     ("can_edit_profile", OTHER, False, False, False, False, False),
+    ("can_create_cohort", None, False, False, True, True, False),
+    ("can_use_calendar_feed", None, False, True, True, True, False),
 ]
 ACTORS = [ANON, MEMBER, STAFF, ADMIN, DEACTIVATED_ADMIN]
 ACTOR_NAMES = ["anonymous", "member", "staff", "admin", "deactivated admin"]
@@ -111,10 +113,18 @@ def test_two_factor_is_required_only_for_the_configured_roles(actor, required, e
     assert policy.must_enrol_totp(actor, required) is expected
 
 
-def test_every_decision_in_policy_is_in_the_table():
-    tested = {row[0] for row in TABLE} | {
-        "can_invite_with_role",
-        "must_enrol_totp",
-        "can_edit_profile",
-    }
+def test_every_decision_in_policy_is_in_a_table():
+    from tests.cohorts.test_cohort_policy import TABLE as COHORT_TABLE
+
+    tested = (
+        {row[0] for row in TABLE}
+        | set(COHORT_TABLE)
+        | {
+            "can_invite_with_role",
+            "must_enrol_totp",
+            "can_edit_profile",
+            "can_create_cohort",
+            "can_use_calendar_feed",
+        }
+    )
     assert set(policy.DECISIONS) <= tested, set(policy.DECISIONS) - tested

@@ -10,7 +10,8 @@ from fellowship.audit import AuditEvent
 from fellowship.auth.models import Role, User
 from fellowship.extensions import db
 from tests.conftest import csrf_token, sign_in
-from tests.factories import UserFactory
+from tests.convenings.helpers import ConveningFactory
+from tests.factories import CohortFactory, MembershipFactory, UserFactory
 
 PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed_in"  # any active account
@@ -43,6 +44,30 @@ MATRIX: dict[str, tuple[str, dict[str, object]]] = {
     "admin.reactivate": (ADMIN, {"user_id": "TARGET"}),
     "admin.resend_invitation": (STAFF, {"user_id": "ACTIVE_TARGET"}),
     "admin.audit_log": (ADMIN, {}),
+    # Cohorts: a member without a membership counts as "signed in" here; cohort-role rules
+    # are in tests/cohorts/test_cohort_policy.py.
+    "cohorts.index": (SIGNED_IN, {}),
+    "cohorts.new": (STAFF, {}),
+    "cohorts.detail": (STAFF, {"cohort_id": "COHORT"}),
+    "cohorts.edit": (STAFF, {"cohort_id": "COHORT"}),
+    "cohorts.archive": (STAFF, {"cohort_id": "COHORT"}),
+    "cohorts.members": (STAFF, {"cohort_id": "COHORT"}),
+    "cohorts.member": (STAFF, {"cohort_id": "COHORT", "membership_id": "MEMBERSHIP"}),
+    "cohorts.assign_coach": (STAFF, {"cohort_id": "COHORT", "membership_id": "MEMBERSHIP"}),
+    "cohorts.roster_import": (STAFF, {"cohort_id": "COHORT"}),
+    "cohorts.roster_import_confirm": (STAFF, {"cohort_id": "COHORT"}),
+    # Convenings: likewise; cohort-role rules are in tests/convenings/.
+    "convenings.index": (STAFF, {"cohort_id": "COHORT"}),
+    "convenings.new": (STAFF, {"cohort_id": "COHORT"}),
+    "convenings.cohort_attendance": (STAFF, {"cohort_id": "COHORT"}),
+    "convenings.detail": (STAFF, {"convening_id": "CONVENING"}),
+    "convenings.edit": (STAFF, {"convening_id": "CONVENING"}),
+    "convenings.delete": (STAFF, {"convening_id": "CONVENING"}),
+    "convenings.attendance": (STAFF, {"convening_id": "CONVENING"}),
+    "calendar.index": (SIGNED_IN, {}),
+    "calendar.rotate": (SIGNED_IN, {}),
+    "calendar.feed": (TOKEN, {"token": "not-a-real-token"}),
+    "calendar.cohort_feed": (TOKEN, {"token": "not-a-real-token", "cohort_id": 1}),
 }
 
 ALLOWED = {
@@ -61,8 +86,21 @@ def test_every_route_is_in_the_access_matrix(app: Flask):
     assert not stale, f"access rules for routes that no longer exist: {sorted(stale)}"
 
 
+def _samples(target_id: int) -> dict[str, int]:
+    """Ids for the placeholders in MATRIX: a cohort with one membership of the target."""
+    cohort = CohortFactory()
+    membership = MembershipFactory(cohort=cohort, user_id=target_id)
+    convening = ConveningFactory(cohort_id=cohort.id)
+    return {"COHORT": cohort.id, "MEMBERSHIP": membership.id, "CONVENING": convening.id}
+
+
 def _url(app: Flask, endpoint: str, values: dict[str, object], target_id: int) -> str:
-    filled = {k: (target_id if str(v).endswith("TARGET") else v) for k, v in values.items()}
+    needs_samples = any(str(v) in {"COHORT", "MEMBERSHIP", "CONVENING"} for v in values.values())
+    samples = _samples(target_id) if needs_samples else {}
+    filled = {
+        k: (target_id if str(v).endswith("TARGET") else samples.get(str(v), v))
+        for k, v in values.items()
+    }
     with app.test_request_context():
         from flask import url_for
 

@@ -191,3 +191,9 @@ def test_require_aborts_with_403():
     app = Flask(__name__)
     with app.test_request_context(), pytest.raises(Forbidden):
         require(False)
+
+
+def test_an_oversized_form_post_is_refused_with_413_before_it_is_read(client):
+    response = client.post("/login", data={"email": "x" * (3 * 1024 * 1024), "password": "y"})
+    assert response.status_code == 413
+    assert "File too large" in response.get_data(as_text=True)

@@ -16,6 +16,15 @@ ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Staff"), "member": _l(
 # How each audited action and outcome reads in the log (an unknown one shows its code).
 ACTION_LABELS = {
     "admin_created": _l("Administrator created"),
+    "attendance_recorded": _l("Took attendance"),
+    "calendar_feed_rotated": _l("Made a new calendar address"),
+    "convening_deleted": _l("Deleted a convening"),
+    "coach_assigned": _l("Assigned a coach"),
+    "cohort_archived": _l("Archived a cohort"),
+    "cohort_created": _l("Created a cohort"),
+    "cohort_member_added": _l("Added a person to a cohort"),
+    "cohort_membership_changed": _l("Changed a cohort membership"),
+    "cohort_updated": _l("Edited a cohort"),
     "deactivate": _l("Deactivated a person"),
     "invitation_accepted": _l("Accepted an invitation"),
     "invite": _l("Invited a person"),
@@ -31,6 +40,7 @@ ACTION_LABELS = {
     "recovery_code_used": _l("Used a recovery code"),
     "recovery_codes_regenerated": _l("Made new recovery codes"),
     "role_change": _l("Changed a role"),
+    "roster_imported": _l("Imported a roster"),
     "totp_disabled": _l("Turned off two-factor"),
     "totp_enabled": _l("Turned on two-factor"),
     "totp_failed": _l("Wrong two-factor code"),

@@ -10,6 +10,8 @@ from flask_login import current_user
 
 from fellowship import policy
 from fellowship.admin import queries as people_queries
+from fellowship.cohorts import queries as cohort_queries
+from fellowship.cohorts.forms import ROLE_LABELS
 from fellowship.dashboards import bp
 from fellowship.web import require
 
@@ -24,5 +26,7 @@ def home() -> Any:
     return render_template(
         "dashboards/home.html",
         overview=overview,
+        cohorts=cohort_queries.memberships_of(current_user.id),
+        role_labels=ROLE_LABELS,
         previous_login_at=datetime.fromisoformat(previous) if previous else None,
     )
