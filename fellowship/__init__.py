@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from fellowship.admin import bp as admin_bp
     from fellowship.auth import bp as auth_bp
     from fellowship.calendar import bp as calendar_bp
+    from fellowship.coaching import bp as coaching_bp
     from fellowship.cohorts import bp as cohorts_bp
     from fellowship.convenings import bp as convenings_bp
     from fellowship.dashboards import bp as dashboards_bp
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(convenings_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(coaching_bp)
 
 
 def register_web_rules(app: Flask) -> None:

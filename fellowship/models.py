@@ -3,15 +3,27 @@
 from fellowship.audit import AuditEvent
 from fellowship.auth.models import Invitation, LoginSession, PasswordReset, RecoveryCode, User
 from fellowship.calendar.models import CalendarFeed
+from fellowship.coaching.models import (
+    ActionItem,
+    CheckIn,
+    CheckInFocus,
+    CheckInPrivateNote,
+    CheckInReply,
+)
 from fellowship.cohorts.models import CoachAssignment, Cohort, CohortMembership, Strand
 from fellowship.convenings.models import Attendance, Convening, ConveningFacilitator
 from fellowship.mail import OutboxMessage
 from fellowship.school_years import SchoolYear
 
 __all__ = [
+    "ActionItem",
     "Attendance",
     "AuditEvent",
     "CalendarFeed",
+    "CheckIn",
+    "CheckInFocus",
+    "CheckInPrivateNote",
+    "CheckInReply",
     "CoachAssignment",
     "Cohort",
     "CohortMembership",

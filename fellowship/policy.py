@@ -127,6 +127,7 @@ def _cohort_memberships(user: Any) -> dict[int, Any]:
 def forget_cached_memberships() -> None:
     """Call after changing memberships within a request, before asking policy again."""
     g.pop("_cohort_memberships", None)
+    g.pop("_coached_now", None)
 
 
 def _cohort_role(user: Any, cohort_id: int, *roles: str, active: bool = True) -> bool:
@@ -151,12 +152,19 @@ def can_edit_cohort(user: Any, cohort: Any) -> bool:
     return _is_staff(user)
 
 
+def _archived(cohort: Any) -> bool:
+    """An archived cohort is a record: it can be read, and reopened by editing its status."""
+    return getattr(cohort.status, "value", cohort.status) == "archived"
+
+
 def can_manage_cohort_members(user: Any, cohort: Any) -> bool:
     """Add people, change roles and status, assign coaches, import a roster."""
-    return _is_staff(user)
+    return _is_staff(user) and not _archived(cohort)
 
 
 def can_schedule_convening(user: Any, cohort: Any) -> bool:
+    if _archived(cohort):
+        return False
     return _is_staff(user) or _cohort_role(user, cohort.id, "facilitator")
 
 
@@ -181,6 +189,105 @@ def can_view_cohort_feed(user: Any, cohort: Any) -> bool:
 
 def can_use_calendar_feed(user: Any) -> bool:
     return _signed_in(user)
+
+
+# Coaching --------------------------------------------------------------------------------
+#
+# Private notes belong to the coach who wrote them and nobody else: not the fellow, not the
+# next coach, not staff, not an admin. Shared parts are for the writing coach, the fellow
+# (once shared) and whoever coaches that fellow now. Staff see that a check-in happened.
+
+
+def _coached_now(user: Any) -> set[tuple[int, int]]:
+    """{(cohort_id, fellow_id)} the user coaches today (one query per request)."""
+    if not _signed_in(user):
+        return set()
+    cache = g.setdefault("_coached_now", {})
+    if user.id not in cache:
+        from fellowship.cohorts.models import CoachAssignment
+
+        rows = db.session.execute(
+            sa.select(CoachAssignment.cohort_id, CoachAssignment.fellow_id).where(
+                CoachAssignment.coach_id == user.id, CoachAssignment.ends_on.is_(None)
+            )
+        )
+        cache[user.id] = {(cohort_id, fellow_id) for cohort_id, fellow_id in rows}
+    return set(cache[user.id])
+
+
+def _coaches_fellow_now(user: Any, cohort_id: int, fellow_id: int) -> bool:
+    return _cohort_role(user, cohort_id, "coach") and (cohort_id, fellow_id) in _coached_now(user)
+
+
+def _wrote(user: Any, checkin: Any) -> bool:
+    return _signed_in(user) and user.id == checkin.coach_id
+
+
+def can_log_checkin(user: Any, cohort: Any, fellow_id: int) -> bool:
+    """A coach logs check-ins with the fellows they coach now."""
+    return _coaches_fellow_now(user, cohort.id, fellow_id)
+
+
+def can_edit_checkin(user: Any, checkin: Any) -> bool:
+    return _wrote(user, checkin) and _cohort_role(user, checkin.cohort_id, "coach")
+
+
+def can_view_checkin_private_notes(user: Any, checkin: Any) -> bool:
+    """Only the coach who wrote them. There is no override, for anyone."""
+    return _wrote(user, checkin)
+
+
+def can_view_checkin_summary(user: Any, checkin: Any) -> bool:
+    """The shared summary, next steps, focus areas, replies and action items."""
+    if _wrote(user, checkin):
+        return True
+    if checkin.shared_at is None or not _signed_in(user):
+        return False
+    is_fellow = user.id == checkin.fellow_id and _cohort_role(
+        user, checkin.cohort_id, "fellow", active=False
+    )
+    return is_fellow or _coaches_fellow_now(user, checkin.cohort_id, checkin.fellow_id)
+
+
+def can_view_checkin_meta(user: Any, checkin: Any) -> bool:
+    """That a check-in happened: when, how long, how, which focus areas."""
+    if can_view_checkin_summary(user, checkin):
+        return True
+    return _is_staff(user) and checkin.shared_at is not None
+
+
+def can_reply_to_checkin(user: Any, checkin: Any) -> bool:
+    return checkin.shared_at is not None and can_view_checkin_summary(user, checkin)
+
+
+def can_complete_action_item(user: Any, item: Any, checkin: Any) -> bool:
+    """The item's owner, or the coach who wrote the check-in, once it is visible to them."""
+    if not can_view_checkin_summary(user, checkin):
+        return False
+    return user.id in (item.owner_id, checkin.coach_id)
+
+
+def can_view_caseload(user: Any, cohort: Any, coach_id: int) -> bool:
+    """A coach's own caseload; staff may look at any coach's (no private notes there)."""
+    if _is_staff(user):
+        return True
+    return _signed_in(user) and user.id == coach_id and _cohort_role(user, cohort.id, "coach")
+
+
+def can_view_fellow_checkins(user: Any, cohort: Any, fellow_id: int) -> bool:
+    """A fellow's coaching history page: their coach now (in full, with their own drafts),
+    and staff (when, how long, which focus areas: nothing of what was said)."""
+    return _coaches_fellow_now(user, cohort.id, fellow_id) or _is_staff(user)
+
+
+def can_view_own_checkins(user: Any, cohort: Any) -> bool:
+    """A fellow's history of shared check-ins and their action items."""
+    return _cohort_role(user, cohort.id, "fellow", active=False)
+
+
+def can_view_checkin_rhythm(user: Any, cohort: Any) -> bool:
+    """Rhythm across the cohort: check-ins per fellow per month, per coach totals."""
+    return _is_staff(user)
 
 
 # List scoping --------------------------------------------------------------------------

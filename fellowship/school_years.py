@@ -37,7 +37,7 @@ def parse_label(label: str) -> tuple[date, date] | None:
     if not (first.isdigit() and second.isdigit() and len(first) == 4 and len(second) == 2):
         return None
     start = int(first)
-    if (start + 1) % 100 != int(second):
+    if not 1900 <= start <= 2200 or (start + 1) % 100 != int(second):
         return None
     return date(start, YEAR_START_MONTH, 1), date(start + 1, YEAR_START_MONTH - 1, 30)
 

@@ -97,6 +97,7 @@ def _error_page(code: int) -> tuple[str, int]:
         403: _("Not allowed"),
         404: _("Page not found"),
         405: _("Method not allowed"),
+        409: _("Someone else saved at the same moment"),
         413: _("File too large"),
         429: _("Too many attempts"),
         500: _("Something went wrong"),
@@ -121,6 +122,16 @@ def _handle_http_error(error: HTTPException) -> Any:
         retry = getattr(error, "retry_after", None)
         response.headers.setdefault("Retry-After", str(retry or 60))
     return response
+
+
+def _handle_write_conflict(error: sa.exc.IntegrityError) -> Any:
+    """Two people saved the same thing at the same moment: nothing of this request was kept."""
+    current_app.logger.warning(
+        "write conflict (request %s): %s", g.get("request_id"), error.orig or error
+    )
+    with contextlib.suppress(sa.exc.SQLAlchemyError):
+        db.session.rollback()
+    return _error_page(409)
 
 
 def _handle_database_down(error: sa.exc.OperationalError) -> Any:
@@ -165,6 +176,7 @@ def register_web(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(sa.exc.OperationalError, _handle_database_down)
+    app.register_error_handler(sa.exc.IntegrityError, _handle_write_conflict)
     app.register_error_handler(Exception, _handle_unexpected)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

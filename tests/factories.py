@@ -9,6 +9,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from fellowship.auth.models import Role, User
 from fellowship.auth.services import hash_password
+from fellowship.coaching.models import CheckIn, CheckInMode
 from fellowship.cohorts.models import (
     DEFAULT_STRANDS,
     CoachAssignment,
@@ -19,6 +20,7 @@ from fellowship.cohorts.models import (
     MembershipStatus,
     Strand,
 )
+from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.school_years import SchoolYear
 
@@ -105,3 +107,25 @@ class CoachAssignmentFactory(BaseFactory):
     coach_id = 0
     starts_on = date(2026, 8, 1)
     ends_on = None
+
+
+class CheckInFactory(BaseFactory):
+    """A shared 45-minute video check-in: `CheckInFactory(cohort_id=, coach_id=, fellow_id=)`.
+
+    Pass `shared_at=None` for a draft. Private notes, focus areas and action items are
+    separate rows (see tests/coaching/helpers.py).
+    """
+
+    class Meta:
+        model = CheckIn
+
+    cohort_id = 0
+    coach_id = 0
+    fellow_id = 0
+    held_on = date(2026, 10, 1)
+    duration_minutes = 45
+    mode = CheckInMode.VIDEO
+    shared_summary_md = "We talked about the coalition map."
+    next_steps_md = ""
+    next_checkin_on = None
+    shared_at = factory.LazyFunction(utcnow)

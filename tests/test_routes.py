@@ -8,16 +8,26 @@ from flask import Flask
 
 from fellowship.audit import AuditEvent
 from fellowship.auth.models import Role, User
+from fellowship.coaching.models import ActionItem
+from fellowship.cohorts.models import CohortRole
 from fellowship.extensions import db
 from tests.conftest import csrf_token, sign_in
 from tests.convenings.helpers import ConveningFactory
-from tests.factories import CohortFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    CheckInFactory,
+    CoachAssignmentFactory,
+    CohortFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed_in"  # any active account
 STAFF = "staff"  # staff and admins
 ADMIN = "admin"  # admins only
 TOKEN = "token"  # reached only with an emailed token; a wrong token is 404
+# Only for people related to the object (its coach, its fellow): every global role is denied.
+RELATION = "relation"
 
 # endpoint -> (who may, sample URL values)
 MATRIX: dict[str, tuple[str, dict[str, object]]] = {
@@ -68,6 +78,21 @@ MATRIX: dict[str, tuple[str, dict[str, object]]] = {
     "calendar.rotate": (SIGNED_IN, {}),
     "calendar.feed": (TOKEN, {"token": "not-a-real-token"}),
     "calendar.cohort_feed": (TOKEN, {"token": "not-a-real-token", "cohort_id": 1}),
+    # Check-ins: the sample is shared, so staff read its metadata; the rules for the coach,
+    # the fellow and the next coach are in tests/coaching/.
+    "coaching.new_checkin": (RELATION, {"cohort_id": "COHORT", "fellow_id": "FELLOW"}),
+    "coaching.fellow_checkins": (STAFF, {"cohort_id": "COHORT", "fellow_id": "FELLOW"}),
+    "coaching.my_checkins": (RELATION, {"cohort_id": "COHORT"}),
+    "coaching.checkin": (STAFF, {"checkin_id": "CHECKIN"}),
+    "coaching.edit_checkin": (RELATION, {"checkin_id": "CHECKIN"}),
+    "coaching.share_checkin": (RELATION, {"checkin_id": "CHECKIN"}),
+    "coaching.reply_to_checkin": (RELATION, {"checkin_id": "CHECKIN"}),
+    "coaching.toggle_action_item": (RELATION, {"item_id": "ACTION_ITEM"}),
+    # Caseloads: staff see any coach's (and an empty one of their own); a coach's own and
+    # the 403s for other coaches and fellows are in tests/coaching/test_caseload.py.
+    "coaching.my_caseload": (STAFF, {"cohort_id": "COHORT"}),
+    "coaching.caseload": (STAFF, {"cohort_id": "COHORT", "coach_id": "COACH"}),
+    "coaching.rhythm": (STAFF, {"cohort_id": "COHORT"}),
 }
 
 ALLOWED = {
@@ -86,16 +111,34 @@ def test_every_route_is_in_the_access_matrix(app: Flask):
     assert not stale, f"access rules for routes that no longer exist: {sorted(stale)}"
 
 
+SAMPLE_KEYS = {"COHORT", "MEMBERSHIP", "CONVENING", "FELLOW", "COACH", "CHECKIN", "ACTION_ITEM"}
+
+
 def _samples(target_id: int) -> dict[str, int]:
-    """Ids for the placeholders in MATRIX: a cohort with one membership of the target."""
+    """Ids for the placeholders in MATRIX: a cohort with one membership of the target (a
+    fellow), a coach who coaches them, and a shared check-in with one action item."""
     cohort = CohortFactory()
     membership = MembershipFactory(cohort=cohort, user_id=target_id)
     convening = ConveningFactory(cohort_id=cohort.id)
-    return {"COHORT": cohort.id, "MEMBERSHIP": membership.id, "CONVENING": convening.id}
+    coach = MembershipFactory(cohort=cohort, role=CohortRole.COACH).user_id
+    CoachAssignmentFactory(cohort_id=cohort.id, fellow_id=target_id, coach_id=coach)
+    checkin = CheckInFactory(cohort_id=cohort.id, coach_id=coach, fellow_id=target_id)
+    item = ActionItem(checkin_id=checkin.id, owner_id=target_id, description="Sample item")
+    db.session.add(item)
+    db.session.commit()
+    return {
+        "COHORT": cohort.id,
+        "MEMBERSHIP": membership.id,
+        "CONVENING": convening.id,
+        "FELLOW": target_id,
+        "COACH": coach,
+        "CHECKIN": checkin.id,
+        "ACTION_ITEM": item.id,
+    }
 
 
 def _url(app: Flask, endpoint: str, values: dict[str, object], target_id: int) -> str:
-    needs_samples = any(str(v) in {"COHORT", "MEMBERSHIP", "CONVENING"} for v in values.values())
+    needs_samples = any(str(v) in SAMPLE_KEYS for v in values.values())
     samples = _samples(target_id) if needs_samples else {}
     filled = {
         k: (target_id if str(v).endswith("TARGET") else samples.get(str(v), v))
@@ -132,9 +175,11 @@ def test_the_access_matrix_holds_for_every_role(app: Flask, client, endpoint, wh
     if method == "POST":
         data["csrf_token"] = csrf_token(client, "/profile" if who != "anonymous" else "/login")
     events_before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    coaching_before = _snapshot(COACHING_TABLES)
     response = client.open(url, method=method, data=data)
     if level not in ALLOWED[who]:
         db.session.expire_all()
+        assert _snapshot(COACHING_TABLES) == coaching_before
         after = db.session.get(User, target.id)
         assert (after.role, after.is_active, after.password_hash) == (Role.MEMBER, active, None)
         assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == events_before
@@ -155,13 +200,24 @@ def test_a_wrong_token_link_is_not_found(app: Flask, client, endpoint):
     assert response.status_code == 404
 
 
-def _snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table, to prove a request changed nothing."""
+COACHING_TABLES = {
+    "checkins",
+    "checkin_private_notes",
+    "checkin_focuses",
+    "checkin_replies",
+    "action_items",
+    "outbox_messages",
+}
+
+
+def _snapshot(only: set[str] | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table (or of the `only` ones), to prove a request changed nothing."""
     return {
         table.name: sorted(
             (tuple(str(v) for v in row) for row in db.session.execute(sa.select(table))),
         )
         for table in db.metadata.sorted_tables
+        if only is None or table.name in only
     }
 
 

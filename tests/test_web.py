@@ -197,3 +197,31 @@ def test_an_oversized_form_post_is_refused_with_413_before_it_is_read(client):
     response = client.post("/login", data={"email": "x" * (3 * 1024 * 1024), "password": "y"})
     assert response.status_code == 413
     assert "File too large" in response.get_data(as_text=True)
+
+
+def test_a_write_that_collides_with_another_gets_a_409_page_and_keeps_nothing(app, client):
+    """E.g. two staff assigning a coach at the same instant on PostgreSQL."""
+    from fellowship.auth.models import User
+    from fellowship.extensions import db
+
+    existing = UserFactory(email="taken@example.org")
+
+    def collide():
+        db.session.add(User(email="taken@example.org", name="Duplicate"))
+        db.session.flush()
+
+    app.view_functions["healthz"], original = collide, app.view_functions["healthz"]
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.view_functions["healthz"] = original
+    assert response.status_code == 409
+    assert "Someone else saved at the same moment" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(User.id)).where(User.email == "taken@example.org")
+        )
+        == 1
+    )
+    assert existing.id

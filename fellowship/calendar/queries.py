@@ -105,8 +105,18 @@ def convening_events_for_cohort(cohort: Cohort, now: datetime) -> list[CalendarE
     return _convening_events(rows)
 
 
-# Later: module due dates, coaching check-ins, review meetings.
-PERSONAL_PROVIDERS: list[PersonalProvider] = [convening_events_for_user]
+# Coaching --------------------------------------------------------------------------------
+
+
+def checkin_events_for_user(user: User, now: datetime) -> list[CalendarEvent]:
+    """The next planned check-in of each coach–fellow pair the person is in (no notes)."""
+    from fellowship.coaching.queries import next_checkin_events
+
+    return next_checkin_events(user, now)
+
+
+# Later: module due dates, review meetings.
+PERSONAL_PROVIDERS: list[PersonalProvider] = [convening_events_for_user, checkin_events_for_user]
 COHORT_PROVIDERS: list[CohortProvider] = [convening_events_for_cohort]
 
 

@@ -13,6 +13,7 @@ role. Re-importing the same file plans nothing.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 import zlib
@@ -733,6 +734,11 @@ class Plan:
         return bool(
             self.people_to_create or self.memberships_to_add or self.changes or self.coach_changes
         )
+
+    def fingerprint(self) -> str:
+        """A digest of exactly what would change, so a confirm applies what was previewed."""
+        work = (self.people_to_create, self.memberships_to_add, self.changes, self.coach_changes)
+        return hashlib.sha256(repr(work).encode()).hexdigest()
 
     def counts(self) -> dict[str, int]:
         return {

@@ -50,6 +50,7 @@ class Ticket:
     class_id: str
     locale: str
     label: str
+    plan: str  # Plan.fingerprint() of the preview
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -160,6 +161,7 @@ def roster_import(cohort_id: int) -> Any:
                         class_id=class_id,
                         locale=locale,
                         label=label,
+                        plan=plan.fingerprint(),
                     )
                 )
             return _preview(cohort, plan, token, file_label=label)
@@ -200,6 +202,18 @@ def roster_import_confirm(cohort_id: int) -> Any:
     except roster.RosterFileError as error:
         flash(error.message, "error")
         return back
+    if plan.ok and plan.fingerprint() != ticket.plan:
+        return _preview(
+            cohort,
+            plan,
+            None,
+            file_label=ticket.label,
+            failed=_(
+                "Nothing was imported: the cohort changed since the preview, so the import "
+                "would now do something else. Check the new preview below and upload the file "
+                "again to confirm it."
+            ),
+        ), 409
     if not plan.ok:  # nothing was written: planning only reads
         return _preview(
             cohort,

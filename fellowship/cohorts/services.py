@@ -10,8 +10,9 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 
-from fellowship import audit
+from fellowship import audit, school_years
 from fellowship.auth import services as accounts
 from fellowship.auth.models import Role, User
 from fellowship.cohorts.models import (
@@ -41,15 +42,28 @@ class StaleEdit(CohortError):
     """Someone else saved the record after this form was opened."""
 
 
+STALE_COHORT = _l(
+    "Someone else changed this cohort while you were editing. Your changes were not saved: "
+    "check the current values below and save again."
+)
+
+
 @dataclass
 class CohortData:
     name: str
-    school_year: SchoolYear
+    school_year: str  # a label like "2026-27"
     starts_on: date
     ends_on: date
     status: CohortStatus
     checkin_rhythm_days: int
     strands: list[str]
+
+
+def _school_year(data: CohortData) -> SchoolYear:
+    try:
+        return school_years.get_or_create(data.school_year)
+    except ValueError as error:
+        raise CohortError(str(_l("Enter a school year like 2026-27.")), "school_year") from error
 
 
 def _check(data: CohortData) -> None:
@@ -68,7 +82,7 @@ def create_cohort(actor: User, data: CohortData) -> Cohort:
     _check(data)
     cohort = Cohort(
         name=data.name.strip(),
-        school_year_id=data.school_year.id,
+        school_year_id=_school_year(data).id,
         starts_on=data.starts_on,
         ends_on=data.ends_on,
         status=data.status,
@@ -84,24 +98,23 @@ def create_cohort(actor: User, data: CohortData) -> Cohort:
 
 def update_cohort(actor: User, cohort: Cohort, data: CohortData, *, version: int) -> None:
     if version != cohort.version:
-        raise StaleEdit(
-            str(
-                _l(
-                    "Someone else changed this cohort while you were editing. Your changes "
-                    "were not saved: check the current values below and save again."
-                )
-            )
-        )
+        raise StaleEdit(str(STALE_COHORT))
     _check(data)
     before = cohort.status
     cohort.name = data.name.strip()
-    cohort.school_year_id = data.school_year.id
+    cohort.school_year_id = _school_year(data).id
     cohort.starts_on = data.starts_on
     cohort.ends_on = data.ends_on
     cohort.status = data.status
     cohort.checkin_rhythm_days = data.checkin_rhythm_days
     _set_strands(cohort, data.strands)
-    db.session.flush()
+    # Strands live in their own table: touch the cohort row so its version moves on every
+    # save and a stale form can never quietly put old strands back.
+    cohort.updated_at = utcnow()
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise StaleEdit(str(STALE_COHORT)) from error
     details = {"name": cohort.name}
     if before != cohort.status:
         details.update({"from": before.value, "to": cohort.status.value})

@@ -34,7 +34,7 @@ from fellowship.cohorts.models import (
 from fellowship.convenings import queries as convening_queries
 from fellowship.db import commit, utcnow
 from fellowship.forms import choices
-from fellowship.school_years import get_or_create, label_for
+from fellowship.school_years import label_for
 from fellowship.web import get_or_404, require
 
 LABELS = {
@@ -53,7 +53,7 @@ def _page_arg() -> int:
 def _cohort_data(form: CohortForm) -> cohorts.CohortData:
     return cohorts.CohortData(
         name=form.name.data or "",
-        school_year=get_or_create(form.school_year.data or ""),
+        school_year=form.school_year.data or "",
         starts_on=form.starts_on.data,
         ends_on=form.ends_on.data,
         status=CohortStatus(form.status.data),

@@ -154,10 +154,15 @@ class AttendanceForm(FlaskForm):
     """One radio group and one note per fellow; fields are added per fellow (`for_fellows`)."""
 
     fellow_ids: list[int] = []
+    # Once a convening has started every fellow needs a status, so rates are never computed
+    # from a partial list; before it starts, excused absences can be recorded one by one.
+    require_all: bool = False
 
     @classmethod
-    def for_fellows(cls, fellow_ids: list[int], **kwargs: Any) -> AttendanceForm:
-        fields: dict[str, Any] = {"fellow_ids": list(fellow_ids)}
+    def for_fellows(
+        cls, fellow_ids: list[int], *, require_all: bool = False, **kwargs: Any
+    ) -> AttendanceForm:
+        fields: dict[str, Any] = {"fellow_ids": list(fellow_ids), "require_all": require_all}
         for user_id in fellow_ids:
             fields[f"status_{user_id}"] = RadioField(
                 _l("Attendance"),
@@ -179,8 +184,15 @@ class AttendanceForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         for user_id in self.fellow_ids:
+            status = self.status_field(user_id)
+            if self.require_all and not status.data:
+                status.errors = [
+                    *status.errors,
+                    str(_l("Choose present, absent or excused for every fellow.")),
+                ]
+                ok = False
             note = self.note_field(user_id)
-            if (note.data or "").strip() and not self.status_field(user_id).data:
+            if (note.data or "").strip() and not status.data:
                 note.errors = [
                     *note.errors,
                     str(_l("Choose present, absent or excused to save a note.")),

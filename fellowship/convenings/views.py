@@ -252,7 +252,8 @@ def attendance(convening_id: int) -> Any:
         require(can_edit)
     fellows = queries.active_fellows(cohort.id)
     records = queries.attendance_for_convening(convening.id)
-    form = AttendanceForm.for_fellows([f.id for f in fellows])
+    started = convening.starts_at <= utcnow()
+    form = AttendanceForm.for_fellows([f.id for f in fellows], require_all=started)
     if request.method == "GET":
         for user_id, row in records.items():
             if user_id in form.fellow_ids:
@@ -280,7 +281,7 @@ def attendance(convening_id: int) -> Any:
         can_edit=can_edit,
         summary=queries.attendance_summaries([convening.id])[convening.id],
         rates=queries.attendance_rates_for_cohort(cohort.id),
-        is_future=convening.starts_at > utcnow(),
+        is_future=not started,
         **LABELS,
     )
 

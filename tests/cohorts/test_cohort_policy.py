@@ -113,3 +113,15 @@ def test_the_cohort_list_shows_each_person_only_their_cohorts(world):
     assert visible("withdrawn fellow here") == set()
     assert visible("member without a role") == set()
     assert len(visible("staff")) == 2
+
+
+@pytest.mark.parametrize("who", ["staff", "admin", "facilitator here"])
+def test_an_archived_cohort_is_read_only_until_reopened(world, who):
+    from fellowship.cohorts.models import CohortStatus
+
+    cohort, _, people = world
+    cohort.status = CohortStatus.ARCHIVED
+    assert policy.can_view_cohort(people[who], cohort) is True
+    assert policy.can_manage_cohort_members(people[who], cohort) is False
+    assert policy.can_schedule_convening(people[who], cohort) is False
+    assert policy.can_edit_cohort(people[who], cohort) is (who != "facilitator here")

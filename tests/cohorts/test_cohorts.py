@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from fellowship.cohorts.models import (
@@ -241,5 +242,43 @@ def test_the_cohort_page_loads_in_the_same_number_of_queries_for_12_and_1200_mem
             response = client.get(f"/cohorts/{cohort.id}")
         assert response.status_code == 200
         counts.append(counter.count)
+    print(f"cohort page queries with 12 and 1,200 members: {counts}")
     assert counts[0] == counts[1], counts
     assert counts[0] <= 8, counts
+
+
+def test_a_stale_form_cannot_put_old_strands_back(client):
+    cohort = CohortFactory(name="Strands")
+    sign_in(client, StaffFactory())
+    url = f"/cohorts/{cohort.id}/edit"
+    stale_version = str(cohort.version)
+    client.post(
+        url,
+        data={
+            **cohort_form(name="Strands", strands="One\nTwo"),
+            "version": stale_version,
+            "csrf_token": csrf_token(client, url),
+        },
+    )
+    response = client.post(
+        url,
+        data={
+            **cohort_form(name="Strands", strands="Old\nNames"),
+            "version": stale_version,
+            "csrf_token": csrf_token(client, url),
+        },
+    )
+    assert "Someone else changed this cohort" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [s.name for s in db.session.get(Cohort, cohort.id).strands] == ["One", "Two"]
+
+
+@pytest.mark.parametrize("label", ["0000-01", "9999-00", "2026-28", "26-27", "twenty"])
+def test_impossible_school_years_get_a_message_not_an_error(client, label):
+    sign_in(client, StaffFactory())
+    response = client.post(
+        "/cohorts/new",
+        data={**cohort_form(school_year=label), "csrf_token": csrf_token(client, "/cohorts/new")},
+    )
+    assert response.status_code == 200
+    assert "Enter a school year like 2026-27." in response.get_data(as_text=True)

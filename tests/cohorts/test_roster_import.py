@@ -650,6 +650,7 @@ def stored_ticket(app: Flask, cohort: Cohort, actor: User, data: bytes) -> dict:
         "class_id": "",
         "locale": "en",
         "label": "roster.csv",
+        "plan": "",  # no preview was ever shown for it
     }
 
 
@@ -1052,3 +1053,28 @@ def test_ten_thousand_fellows_and_fifty_coaches_plan_and_apply_in_under_ten_seco
     assert after["memberships"] >= 10_050
     assert after["assignments"] >= 10_000
     assert after["outbox"] >= 10_050
+
+
+def test_a_confirm_applies_only_what_the_preview_showed(app, client):
+    """If the cohort changed between preview and confirm, nothing is applied."""
+    cohort, staff = CohortFactory(), StaffFactory()
+    sign_in(client, staff)
+    preview = upload(client, cohort, csv_file(HEADER, "late@example.org,Late Comer,fellow,"))
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', preview.get_data(as_text=True))
+    assert token
+    # Meanwhile someone adds the same person as a coach by hand.
+    MembershipFactory(
+        cohort=cohort,
+        role=CohortRole.COACH,
+        user=UserFactory(email="late@example.org", name="Late Comer"),
+    )
+    response = confirm(client, cohort, token.group(1))
+    assert response.status_code == 409
+    assert "the cohort changed since the preview" in response.get_data(as_text=True)
+    db.session.expire_all()
+    member = db.session.scalar(
+        sa.select(CohortMembership)
+        .join(User, User.id == CohortMembership.user_id)
+        .where(User.email == "late@example.org")
+    )
+    assert member.role == CohortRole.COACH

@@ -346,3 +346,42 @@ def test_a_tampered_status_is_explained_in_the_row(client):
     ).get_data(as_text=True)
     assert f'id="status_{fellow.id}-error"' in page
     assert f'href="#status_{fellow.id}"' in page
+
+
+def test_once_a_convening_has_started_every_fellow_needs_a_status(client):
+    from datetime import timedelta
+
+    from fellowship.db import utcnow
+
+    setup = cohort_setup(fellows=3)
+    first = setup.fellows[0]
+    started = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    convening = ConveningFactory(
+        cohort_id=setup.cohort.id, starts_at=started, ends_at=started + timedelta(hours=2)
+    )
+    sign_in(client, setup.facilitator)
+    path = f"/convenings/{convening.id}/attendance"
+    response = client.post(
+        path, data={"csrf_token": csrf_token(client, path), f"status_{first.id}": "present"}
+    )
+    assert response.status_code == 200
+    assert "Choose present, absent or excused for every fellow." in response.get_data(as_text=True)
+    assert attendance_rows(convening.id) == {}
+
+
+def test_before_a_convening_an_excused_absence_can_be_recorded_alone(client):
+    setup = cohort_setup(fellows=3)
+    first = setup.fellows[0]
+    convening = ConveningFactory(cohort_id=setup.cohort.id)  # a week from now
+    sign_in(client, setup.facilitator)
+    path = f"/convenings/{convening.id}/attendance"
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            f"status_{first.id}": "excused",
+            f"note_{first.id}": "Board meeting",
+        },
+    )
+    assert response.status_code == 302
+    assert attendance_rows(convening.id) == {first.id: ("excused", "Board meeting")}

@@ -12,6 +12,7 @@ from typing import Any
 import flask_migrate
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
 from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
@@ -28,6 +29,14 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 class LiveServer:
     url: str
     smtp: SmtpServer
+    app: Flask
+
+    def run_outbox_cron(self) -> None:
+        """What `flask outbox deliver` does from cron: send whatever is still queued."""
+        from fellowship.mail import deliver_outbox
+
+        with self.app.app_context():
+            deliver_outbox()
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +60,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(url=url, smtp=smtp)
+    yield LiveServer(url=url, smtp=smtp, app=app)
     server.shutdown()
     thread.join(timeout=5)
     smtp.stop()

@@ -1,0 +1,210 @@
+"""Who reads what of a check-in: every reader x (shared part, private notes, action items)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from fellowship import policy
+from fellowship.auth.models import User
+from fellowship.coaching.models import ActionItem, CheckIn, CheckInMode
+from fellowship.cohorts.models import CohortRole
+from fellowship.db import utcnow
+from fellowship.extensions import db
+from tests.factories import (
+    AdminFactory,
+    CoachAssignmentFactory,
+    CohortFactory,
+    MembershipFactory,
+    StaffFactory,
+)
+
+READERS = [
+    "its coach",
+    "the fellow",
+    "another fellow",
+    "another coach in the cohort",
+    "the next coach after reassignment",
+    "facilitator",
+    "reviewer",
+    "staff",
+    "admin",
+]
+
+SUMMARY = {"its coach", "the fellow", "the next coach after reassignment"}
+TABLE = {
+    "can_view_checkin_summary": SUMMARY,
+    "can_view_checkin_private_notes": {"its coach"},
+    "action items": SUMMARY,
+    "can_view_checkin_meta": SUMMARY | {"staff", "admin"},
+    "can_reply_to_checkin": SUMMARY,
+    "can_edit_checkin": {"its coach"},
+}
+
+
+@pytest.fixture
+def world(ctx):
+    cohort = CohortFactory()
+
+    def member(role):
+        return MembershipFactory(cohort=cohort, role=role).user_id
+
+    ids = {
+        "its coach": member(CohortRole.COACH),
+        "the fellow": member(CohortRole.FELLOW),
+        "another fellow": member(CohortRole.FELLOW),
+        "another coach in the cohort": member(CohortRole.COACH),
+        "the next coach after reassignment": member(CohortRole.COACH),
+        "facilitator": member(CohortRole.FACILITATOR),
+        "reviewer": member(CohortRole.REVIEWER),
+        "staff": StaffFactory().id,
+        "admin": AdminFactory().id,
+    }
+    fellow, writer, next_coach = (
+        ids["the fellow"],
+        ids["its coach"],
+        ids["the next coach after reassignment"],
+    )
+    CoachAssignmentFactory(
+        cohort_id=cohort.id,
+        fellow_id=fellow,
+        coach_id=writer,
+        starts_on=date(2026, 8, 1),
+        ends_on=date(2027, 1, 10),
+    )
+    CoachAssignmentFactory(
+        cohort_id=cohort.id, fellow_id=fellow, coach_id=next_coach, starts_on=date(2027, 1, 10)
+    )
+    CoachAssignmentFactory(
+        cohort_id=cohort.id,
+        fellow_id=ids["another fellow"],
+        coach_id=ids["another coach in the cohort"],
+    )
+
+    def checkin(shared):
+        return CheckIn(
+            id=1,
+            cohort_id=cohort.id,
+            coach_id=writer,
+            fellow_id=fellow,
+            held_on=date(2026, 12, 1),
+            duration_minutes=45,
+            mode=CheckInMode.VIDEO,
+            shared_at=utcnow() if shared else None,
+        )
+
+    people = {name: db.session.get(User, user_id) for name, user_id in ids.items()}
+    item = ActionItem(id=1, checkin_id=1, owner_id=fellow, description="Draft the memo")
+    return cohort, checkin, people, item
+
+
+def decide(decision, user, checkin):
+    if decision == "action items":
+        return policy.can_view_checkin_summary(user, checkin)
+    return getattr(policy, decision)(user, checkin)
+
+
+@pytest.mark.parametrize("who", READERS)
+@pytest.mark.parametrize("decision", list(TABLE))
+def test_a_shared_check_in_is_read_only_by_the_right_people(world, decision, who):
+    _, checkin, people, _ = world
+    assert decide(decision, people[who], checkin(shared=True)) is (who in TABLE[decision])
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_a_draft_is_seen_by_its_coach_alone(world, who):
+    _, checkin, people, _ = world
+    draft = checkin(shared=False)
+    for decision in (
+        "can_view_checkin_summary",
+        "can_view_checkin_meta",
+        "can_view_checkin_private_notes",
+        "can_reply_to_checkin",
+    ):
+        expected = who == "its coach" and decision != "can_reply_to_checkin"
+        assert decide(decision, people[who], draft) is expected, decision
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("the fellow", True),
+        ("its coach", True),
+        ("the next coach after reassignment", False),
+        ("another fellow", False),
+        ("staff", False),
+        ("admin", False),
+    ],
+)
+def test_the_owner_or_the_writing_coach_marks_an_action_item_done(world, who, expected):
+    _, checkin, people, item = world
+    assert policy.can_complete_action_item(people[who], item, checkin(shared=True)) is expected
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("the next coach after reassignment", True),
+        ("its coach", False),
+        ("another coach in the cohort", False),
+        ("staff", False),
+        ("the fellow", False),
+    ],
+)
+def test_only_the_current_coach_logs_a_check_in_with_a_fellow(world, who, expected):
+    cohort, _, people, _ = world
+    fellow_id = people["the fellow"].id
+    assert policy.can_log_checkin(people[who], cohort, fellow_id) is expected
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("its coach", True),
+        ("another coach in the cohort", False),
+        ("staff", True),
+        ("admin", True),
+        ("the fellow", False),
+        ("facilitator", False),
+    ],
+)
+def test_a_caseload_is_its_coachs_and_staffs(world, who, expected):
+    cohort, _, people, _ = world
+    assert policy.can_view_caseload(people[who], cohort, people["its coach"].id) is expected
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("the next coach after reassignment", True),
+        ("its coach", False),
+        ("staff", True),
+        ("admin", True),
+        ("the fellow", False),
+        ("another coach in the cohort", False),
+        ("facilitator", False),
+    ],
+)
+def test_a_fellows_history_page_is_for_their_coach_now_and_staff(world, who, expected):
+    cohort, _, people, _ = world
+    allowed = policy.can_view_fellow_checkins(people[who], cohort, people["the fellow"].id)
+    assert allowed is expected
+
+
+@pytest.mark.parametrize(
+    ("who", "own_checkins", "rhythm"),
+    [
+        ("the fellow", True, False),
+        ("its coach", False, False),
+        ("staff", False, True),
+        ("admin", False, True),
+        ("reviewer", False, False),
+    ],
+)
+def test_fellows_see_their_history_and_staff_see_the_cohorts_rhythm(
+    world, who, own_checkins, rhythm
+):
+    cohort, _, people, _ = world
+    assert policy.can_view_own_checkins(people[who], cohort) is own_checkins
+    assert policy.can_view_checkin_rhythm(people[who], cohort) is rhythm
