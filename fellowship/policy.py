@@ -223,13 +223,24 @@ def _wrote(user: Any, checkin: Any) -> bool:
     return _signed_in(user) and user.id == checkin.coach_id
 
 
+def _acts_on(user: Any, checkin: Any) -> bool:
+    """Who may still act on a check-in (reply, tick items): the fellow, while an active
+    fellow of the cohort, and whoever coaches that fellow now."""
+    if not _signed_in(user):
+        return False
+    if user.id == checkin.fellow_id:
+        return _cohort_role(user, checkin.cohort_id, "fellow")
+    return _coaches_fellow_now(user, checkin.cohort_id, checkin.fellow_id)
+
+
 def can_log_checkin(user: Any, cohort: Any, fellow_id: int) -> bool:
-    """A coach logs check-ins with the fellows they coach now."""
-    return _coaches_fellow_now(user, cohort.id, fellow_id)
+    """A coach logs check-ins with the fellows they coach now (not in an archived cohort)."""
+    return not _archived(cohort) and _coaches_fellow_now(user, cohort.id, fellow_id)
 
 
 def can_edit_checkin(user: Any, checkin: Any) -> bool:
-    return _wrote(user, checkin) and _cohort_role(user, checkin.cohort_id, "coach")
+    """The coach who wrote it, while they still coach that fellow."""
+    return _wrote(user, checkin) and _coaches_fellow_now(user, checkin.cohort_id, checkin.fellow_id)
 
 
 def can_view_checkin_private_notes(user: Any, checkin: Any) -> bool:
@@ -240,7 +251,8 @@ def can_view_checkin_private_notes(user: Any, checkin: Any) -> bool:
 def can_view_checkin_summary(user: Any, checkin: Any) -> bool:
     """The shared summary, next steps, focus areas, replies and action items."""
     if _wrote(user, checkin):
-        return True
+        # The writer reads what they wrote while still in the cohort (any role, alumni too).
+        return _cohort_role(user, checkin.cohort_id, active=False)
     if checkin.shared_at is None or not _signed_in(user):
         return False
     is_fellow = user.id == checkin.fellow_id and _cohort_role(
@@ -257,14 +269,15 @@ def can_view_checkin_meta(user: Any, checkin: Any) -> bool:
 
 
 def can_reply_to_checkin(user: Any, checkin: Any) -> bool:
-    return checkin.shared_at is not None and can_view_checkin_summary(user, checkin)
+    return checkin.shared_at is not None and _acts_on(user, checkin)
 
 
 def can_complete_action_item(user: Any, item: Any, checkin: Any) -> bool:
-    """The item's owner, or the coach who wrote the check-in, once it is visible to them."""
-    if not can_view_checkin_summary(user, checkin):
+    """The item's owner, or the fellow's coach now, while they may act on the check-in."""
+    if not can_view_checkin_summary(user, checkin) or not _acts_on(user, checkin):
         return False
-    return user.id in (item.owner_id, checkin.coach_id)
+    coaches_now = _coaches_fellow_now(user, checkin.cohort_id, checkin.fellow_id)
+    return user.id == item.owner_id or coaches_now
 
 
 def can_view_caseload(user: Any, cohort: Any, coach_id: int) -> bool:

@@ -6,6 +6,7 @@ import contextlib
 import secrets
 import uuid
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request
@@ -29,6 +30,17 @@ def get_or_404(model: type[T], ident: Any) -> T:
     if obj is None:
         abort(404)
     return obj
+
+
+def safe_local_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site ("/..."); None for anything that could leave it
+    (a scheme, a host, "//", backslashes, or control characters browsers strip)."""
+    if not target or any(ord(c) < 32 or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def csp_nonce() -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import segno
 from flask import (
@@ -37,7 +36,7 @@ from fellowship.auth.forms import (
 from fellowship.auth.models import User
 from fellowship.db import commit
 from fellowship.extensions import limiter
-from fellowship.web import require
+from fellowship.web import require, safe_local_path
 
 PENDING_2FA = "pending_2fa"
 PENDING_2FA_SECONDS = 300
@@ -67,14 +66,7 @@ def _pending_user_key() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths; never a scheme, host or protocol-relative URL."""
-    if not target:
-        return url_for("dashboards.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("dashboards.home")
-    if "\\" in target:
-        return url_for("dashboards.home")
-    return target
+    return safe_local_path(target) or url_for("dashboards.home")
 
 
 def _start_session(user: User) -> None:

@@ -151,8 +151,13 @@ def sort_caseload(rows: Iterable[CaseloadRow], sort: str, direction: str) -> lis
     return sorted(by_name, key=_sort_key(sort), reverse=direction == "desc")
 
 
-def caseload(cohort: Cohort, coach_id: int, today: date) -> list[CaseloadRow]:
+def caseload(
+    cohort: Cohort, coach_id: int, today: date, *, include_drafts: bool = True
+) -> list[CaseloadRow]:
     """The coach's current fellows with their rhythm and action items (one query).
+
+    `include_drafts`: count the coach's own drafts. Only the coach sees their drafts; when
+    staff look at a coach's caseload, only shared check-ins count.
 
     Rows come by name; `sort_caseload` puts them in the order the page asks for.
     """
@@ -166,7 +171,9 @@ def caseload(cohort: Cohort, coach_id: int, today: date) -> list[CaseloadRow]:
         .scalar_subquery()
     )
     counted = sa.and_(
-        CheckIn.cohort_id == cohort.id, CheckIn.fellow_id.in_(fellows), _counted(coach_id)
+        CheckIn.cohort_id == cohort.id,
+        CheckIn.fellow_id.in_(fellows),
+        _counted(coach_id) if include_drafts else CheckIn.shared_at.is_not(None),
     )
     last = (
         sa.select(CheckIn.fellow_id, sa.func.max(CheckIn.held_on).label("last_on"))
@@ -376,18 +383,10 @@ def cohort_rhythm(cohort: Cohort, today: date) -> Rhythm:
 
 def _fellows_with_coach(cohort: Cohort, today: date) -> list[FellowRhythm]:
     """Active fellows by name, with their current coach and last counted check-in."""
-    current = aliased(CoachAssignment)
     last = (
         sa.select(CheckIn.fellow_id, sa.func.max(CheckIn.held_on).label("last_on"))
-        .outerjoin(
-            current,
-            sa.and_(
-                current.cohort_id == CheckIn.cohort_id,
-                current.fellow_id == CheckIn.fellow_id,
-                current.ends_on.is_(None),
-            ),
-        )
-        .where(CheckIn.cohort_id == cohort.id, _counted(current.coach_id))
+        # Staff read this page: drafts are the coach's own business and never count here.
+        .where(CheckIn.cohort_id == cohort.id, CheckIn.shared_at.is_not(None))
         .group_by(CheckIn.fellow_id)
         .subquery()
     )

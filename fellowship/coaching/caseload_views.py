@@ -85,7 +85,10 @@ def _sort_columns(sort: str, direction: str) -> list[SortColumn]:
 def _render_caseload(cohort: Cohort, coach: User) -> Any:
     sort, direction = rules.parse_sort(request.args.get("sort"), request.args.get("dir"))
     today = _today()
-    rows = rules.sort_caseload(rules.caseload(cohort, coach.id, today), sort, direction)
+    own = coach.id == current_user.id
+    rows = rules.sort_caseload(
+        rules.caseload(cohort, coach.id, today, include_drafts=own), sort, direction
+    )
     counts = {status.value: 0 for status in rules.RhythmStatus}
     for row in rows:
         counts[row.status.value] += 1

@@ -13,7 +13,7 @@ on the staff rhythm page:
 - one of the demo coach's fellows is overdue: the last check-in was five weeks ago, and
   its action items are past due;
 - another of her fellows is due soon; everyone else is on track;
-- two coaches have a recent draft (not yet shared) — it counts for their own caseload;
+- two coaches have a recent draft (not yet shared) after a shared check-in a week earlier;
 - private notes on some check-ins, replies from fellows on others, action items mostly done.
 """
 
@@ -332,7 +332,10 @@ def load_demo_checkins(cohort: Cohort) -> int:
             # every US time zone, which may still be on yesterday.
             dates = _land(dates, today - timedelta(days=rhythm - 1), on_a_weekday=False)
         elif pair in with_draft:
-            dates = _land(dates, today - timedelta(days=1 + index % 2))
+            # A shared check-in a week ago and yesterday's call still in draft: on track
+            # either way, so staff (who never see drafts) and the coach agree.
+            dates = _land(dates, today - timedelta(days=7 + index % 2))
+            dates.append(today - timedelta(days=1 + index % 2))
         else:  # on track: the last meeting two days to a week and a half ago
             dates = _land(dates, today - timedelta(days=rng.randint(2, max(2, rhythm - 5))))
         plans.append((pair, dates))

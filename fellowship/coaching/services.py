@@ -39,6 +39,7 @@ ENTER_DATE = _l("Enter the date, like 2026-09-15.")
 FUTURE_DATE = _l("The check-in date cannot be more than a day ahead.")
 DURATION_RANGE = _l("Enter the length in minutes, from 5 to 600.")
 DESCRIPTION_NEEDED = _l("Describe the action item, or clear its due date.")
+TOO_FAR_AHEAD = _l("Choose a date within the next two years.")
 NEXT_AFTER_HELD = _l("The next check-in must be on or after this one.")
 
 
@@ -95,6 +96,11 @@ def _check(data: CheckInData, cohort: Cohort, coach_id: int, fellow_id: int) -> 
         raise CheckInError(str(DURATION_RANGE), "duration_minutes")
     if data.next_checkin_on is not None and data.next_checkin_on < data.held_on:
         raise CheckInError(str(NEXT_AFTER_HELD), "next_checkin_on")
+    horizon = utcnow().date() + timedelta(days=2 * 366)
+    if data.next_checkin_on is not None and data.next_checkin_on > horizon:
+        raise CheckInError(str(TOO_FAR_AHEAD), "next_checkin_on")
+    if any(item.due_on is not None and item.due_on > horizon for item in data.items):
+        raise CheckInError(str(TOO_FAR_AHEAD), "items")
     strands = {strand.id for strand in cohort.strands}
     if not set(data.focus_strand_ids) <= strands:
         raise CheckInError(str(_l("Choose focus areas from the cohort's strands.")), "focus")

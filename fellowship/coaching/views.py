@@ -31,7 +31,7 @@ from fellowship.coaching.forms import (
 from fellowship.coaching.models import ActionItem, CheckIn, CheckInMode
 from fellowship.cohorts.models import Cohort
 from fellowship.db import commit, db
-from fellowship.web import get_or_404, require
+from fellowship.web import get_or_404, require, safe_local_path
 
 HISTORY_PER_PAGE = 20
 LABELS = {"mode_labels": MODE_LABELS}
@@ -311,13 +311,6 @@ def reply_to_checkin(checkin_id: int) -> Any:
     return _render_checkin(checkin, form)
 
 
-def _local_path(value: str | None) -> str | None:
-    """A path on this site to go back to ("/..."), never another host."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return None
-
-
 @bp.route("/action-items/<int:item_id>/done", methods=["POST"])
 @login_required
 def toggle_action_item(item_id: int) -> Any:
@@ -332,7 +325,7 @@ def toggle_action_item(item_id: int) -> Any:
             flash(_("“%(item)s” is marked done.", item=item.description), "success")
         else:
             flash(_("“%(item)s” is open again.", item=item.description), "success")
-    back = _local_path(form.next.data) or url_for("coaching.checkin", checkin_id=checkin.id)
+    back = safe_local_path(form.next.data) or url_for("coaching.checkin", checkin_id=checkin.id)
     return redirect(back)
 
 

@@ -426,3 +426,32 @@ def test_the_caseload_takes_the_same_queries_for_10_and_200_fellows(client, coun
         )
     assert results[10].status == results[200].status == 200
     assert results[10].queries == results[200].queries <= 15
+
+
+def test_staff_looking_at_a_caseload_never_learn_that_a_draft_exists(ctx):
+    from datetime import date, timedelta
+
+    from tests.factories import (
+        CheckInFactory,
+        CoachAssignmentFactory,
+        CohortFactory,
+        MembershipFactory,
+    )
+
+    cohort = CohortFactory()
+    coach = MembershipFactory(cohort=cohort, role=CohortRole.COACH)
+    fellow = MembershipFactory(cohort=cohort)
+    CoachAssignmentFactory(
+        cohort_id=cohort.id,
+        fellow_id=fellow.user_id,
+        coach_id=coach.user_id,
+        starts_on=date(2026, 8, 1),
+    )
+    today = date(2026, 11, 29)
+    ids = {"cohort_id": cohort.id, "coach_id": coach.user_id, "fellow_id": fellow.user_id}
+    CheckInFactory(**ids, held_on=today - timedelta(days=20))
+    CheckInFactory(**ids, held_on=today - timedelta(days=2), shared_at=None)
+    [own] = rules.caseload(cohort, coach.user_id, today, include_drafts=True)
+    [seen_by_staff] = rules.caseload(cohort, coach.user_id, today, include_drafts=False)
+    assert (own.days, own.last_checkin_on) == (2, today - timedelta(days=2))
+    assert (seen_by_staff.days, seen_by_staff.last_checkin_on) == (20, today - timedelta(days=20))

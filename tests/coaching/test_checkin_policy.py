@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from fellowship import policy
 from fellowship.auth.models import User
 from fellowship.coaching.models import ActionItem, CheckIn, CheckInMode
-from fellowship.cohorts.models import CohortRole
+from fellowship.cohorts.models import CohortRole, MembershipStatus
 from fellowship.db import utcnow
 from fellowship.extensions import db
 from tests.factories import (
@@ -38,8 +39,10 @@ TABLE = {
     "can_view_checkin_private_notes": {"its coach"},
     "action items": SUMMARY,
     "can_view_checkin_meta": SUMMARY | {"staff", "admin"},
-    "can_reply_to_checkin": SUMMARY,
-    "can_edit_checkin": {"its coach"},
+    # Acting needs a live relation: the fellow, and whoever coaches the fellow now. Its
+    # coach here was reassigned away: they still read what they wrote, but no longer act.
+    "can_reply_to_checkin": {"the fellow", "the next coach after reassignment"},
+    "can_edit_checkin": set(),
 }
 
 
@@ -130,14 +133,14 @@ def test_a_draft_is_seen_by_its_coach_alone(world, who):
     ("who", "expected"),
     [
         ("the fellow", True),
-        ("its coach", True),
-        ("the next coach after reassignment", False),
+        ("its coach", False),
+        ("the next coach after reassignment", True),
         ("another fellow", False),
         ("staff", False),
         ("admin", False),
     ],
 )
-def test_the_owner_or_the_writing_coach_marks_an_action_item_done(world, who, expected):
+def test_the_owner_or_the_fellows_coach_now_marks_an_action_item_done(world, who, expected):
     _, checkin, people, item = world
     assert policy.can_complete_action_item(people[who], item, checkin(shared=True)) is expected
 
@@ -208,3 +211,35 @@ def test_fellows_see_their_history_and_staff_see_the_cohorts_rhythm(
     cohort, _, people, _ = world
     assert policy.can_view_own_checkins(people[who], cohort) is own_checkins
     assert policy.can_view_checkin_rhythm(people[who], cohort) is rhythm
+
+
+def test_the_coach_who_coaches_the_fellow_now_edits_what_they_wrote(world):
+    _, checkin, people, _ = world
+    mine = checkin(shared=True)
+    mine.coach_id = people["the next coach after reassignment"].id
+    assert policy.can_edit_checkin(people["the next coach after reassignment"], mine) is True
+    assert policy.can_edit_checkin(people["its coach"], mine) is False
+
+
+def test_a_withdrawn_coach_keeps_nothing_but_a_fellow_who_completed_keeps_reading(world):
+    from fellowship.cohorts.models import CohortMembership
+
+    _, checkin, people, item = world
+    shared = checkin(shared=True)
+    writer, fellow = people["its coach"], people["the fellow"]
+    for person, status in (
+        (writer, MembershipStatus.WITHDRAWN),
+        (fellow, MembershipStatus.COMPLETED),
+    ):
+        db.session.execute(
+            sa.update(CohortMembership)
+            .where(CohortMembership.user_id == person.id)
+            .values(status=status)
+        )
+    db.session.commit()
+    policy.forget_cached_memberships()
+    assert policy.can_view_checkin_summary(writer, shared) is False
+    assert policy.can_view_checkin_private_notes(writer, shared) is True  # theirs alone
+    assert policy.can_view_checkin_summary(fellow, shared) is True  # alumni read
+    assert policy.can_reply_to_checkin(fellow, shared) is False
+    assert policy.can_complete_action_item(fellow, item, shared) is False

@@ -541,3 +541,36 @@ def test_check_in_pages_run_the_same_number_of_queries_for_3_or_30_check_ins(
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
     assert counts[1] <= 15, counts
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\n/evil.example",
+    ],
+)
+def test_going_back_after_ticking_an_item_never_leaves_the_site(target):
+    from fellowship.web import safe_local_path
+
+    assert safe_local_path(target) is None
+    assert safe_local_path("/cohorts/1/my-checkins") == "/cohorts/1/my-checkins"
+
+
+def test_a_next_check_in_centuries_away_is_refused(ctx):
+    from datetime import date
+
+    from fellowship.coaching import services
+
+    assert services.TOO_FAR_AHEAD
+    data = services.CheckInData(
+        held_on=date(2026, 11, 20),
+        duration_minutes=45,
+        mode=services.CheckInMode.VIDEO,
+        next_checkin_on=date(9999, 12, 31),
+    )
+    with pytest.raises(services.CheckInError, match="within the next two years"):
+        services._check(data, None, 1, 2)

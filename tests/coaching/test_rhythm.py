@@ -124,12 +124,16 @@ def test_the_rhythm_names_who_is_overdue_by_the_caseload_rule(cohort_world):
         42,
         RhythmStatus.OVERDUE,
     )
-    # Diego's coach's own draft counts for his rhythm, as on the coach's caseload.
-    assert fellows["Diego Ramírez"].days == 5
+    # Diego's coach's draft of 5 days ago counts on the coach's own caseload only: staff never
+    # learn that a draft exists, so here his last check-in is the shared one, 20 days ago.
+    assert (fellows["Diego Ramírez"].days, fellows["Diego Ramírez"].status) == (
+        20,
+        RhythmStatus.OVERDUE,
+    )
     # Hannah's draft is by her previous coach: it does not count.
     assert fellows["Hannah Kim"].days == 10
     assert fellows["Tomás Nguyen"].status is None
-    assert [f.name for f in rhythm.overdue] == ["Amara Okafor"]
+    assert [f.name for f in rhythm.overdue] == ["Amara Okafor", "Diego Ramírez"]
     assert [f.name for f in rhythm.without_coach] == ["Tomás Nguyen"]
 
 
@@ -138,7 +142,7 @@ def test_per_coach_totals(cohort_world):
     coaches = {c.name: c for c in rhythm.coaches}
     assert list(coaches) == ["Carmen Coach", "Grace Obi", "Idle Coach"]
     carmen, grace, idle = coaches["Carmen Coach"], coaches["Grace Obi"], coaches["Idle Coach"]
-    assert (carmen.fellows, carmen.overdue_fellows) == (2, 1)
+    assert (carmen.fellows, carmen.overdue_fellows) == (2, 2)
     # Shared check-ins by Carmen: Amara 70, 56, 42; Diego 60, 40, 20; Hannah 25 days ago.
     assert (carmen.last_30_days, carmen.last_90_days) == (2, 7)
     # Gaps: Amara 14 + 14, Diego 20 + 20 → 68 days over 4 gaps.
@@ -172,7 +176,7 @@ def test_staff_see_the_rhythm_as_tables(client, cohort_world):
     assert html.count("<caption") == 2
     months = len(rules.rhythm_months(cohort.starts_on, cohort.ends_on, today()))
     assert html.count('<th scope="col"') == 6 + 2 + months + 1  # coaches; fellow, coach, total
-    assert "Fellows overdue (1)" in html
+    assert "Fellows overdue (2)" in html
     assert re.search(r"Amara Okafor: 42 days since the last check-in", html)
     carmen = cohort_world["carmen"]
     assert f'href="/cohorts/{cohort.id}/coaches/{carmen.id}/caseload"' in html
