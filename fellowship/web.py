@@ -25,6 +25,12 @@ def require(allowed: bool) -> None:
         abort(403)
 
 
+def page_arg() -> int:
+    """The 1-based page number of a list page (`?page=`); anything odd means page 1."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() else 1
+
+
 def get_or_404(model: type[T], ident: Any) -> T:
     obj = db.session.get(model, ident)
     if obj is None:

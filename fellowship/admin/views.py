@@ -27,12 +27,7 @@ from fellowship.auth.forms import EmptyForm
 from fellowship.auth.models import Role, User
 from fellowship.db import commit
 from fellowship.forms import choices
-from fellowship.web import get_or_404, require
-
-
-def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() else 1
+from fellowship.web import get_or_404, page_arg, require
 
 
 def _role_choices(allowed: list[Role]) -> list[SelectChoice]:
@@ -59,7 +54,7 @@ def people() -> Any:
         text=form.q.data or "",
         role=form.role.data or "",
         status=form.status.data or "",
-        page=_page_arg(),
+        page=page_arg(),
         per_page=current_app.config["PEOPLE_PER_PAGE"],
     )
     return render_template("admin/people_index.html", form=form, page=page, role_labels=ROLE_LABELS)
@@ -197,7 +192,7 @@ def audit_log() -> Any:
         start=form.start.data if valid else None,
         end=form.end.data if valid else None,
         tz=ZoneInfo(current_user.timezone),
-        page=_page_arg(),
+        page=page_arg(),
         per_page=current_app.config["AUDIT_PER_PAGE"],
     )
     return render_template(

@@ -31,15 +31,10 @@ from fellowship.coaching.forms import (
 from fellowship.coaching.models import ActionItem, CheckIn, CheckInMode
 from fellowship.cohorts.models import Cohort
 from fellowship.db import commit, db
-from fellowship.web import get_or_404, require, safe_local_path
+from fellowship.web import get_or_404, page_arg, require, safe_local_path
 
 HISTORY_PER_PAGE = 20
 LABELS = {"mode_labels": MODE_LABELS}
-
-
-def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() else 1
 
 
 def _local_today() -> date:
@@ -343,7 +338,7 @@ def fellow_checkins(cohort_id: int, fellow_id: int) -> Any:
         fellow.id,
         drafts_of=current_user.id,
         details=coaches_now,
-        page=_page_arg(),
+        page=page_arg(),
         per_page=HISTORY_PER_PAGE,
     )
     return render_template(
@@ -367,7 +362,7 @@ def my_checkins(cohort_id: int) -> Any:
         current_user.id,
         drafts_of=None,
         details=True,
-        page=_page_arg(),
+        page=page_arg(),
         per_page=HISTORY_PER_PAGE,
     )
     return render_template(

@@ -35,7 +35,7 @@ from fellowship.convenings import queries as convening_queries
 from fellowship.db import commit, utcnow
 from fellowship.forms import choices
 from fellowship.school_years import label_for
-from fellowship.web import get_or_404, require
+from fellowship.web import get_or_404, page_arg, require
 
 LABELS = {
     "status_labels": STATUS_LABELS,
@@ -43,11 +43,6 @@ LABELS = {
     "role_plurals": ROLE_PLURALS,
     "membership_status_labels": MEMBERSHIP_STATUS_LABELS,
 }
-
-
-def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() else 1
 
 
 def _cohort_data(form: CohortForm) -> cohorts.CohortData:
@@ -73,7 +68,7 @@ def _show_error(form: Any, error: cohorts.CohortError) -> None:
 @bp.route("/")
 @login_required
 def index() -> Any:
-    page = queries.cohort_list(current_user, page=_page_arg())
+    page = queries.cohort_list(current_user, page=page_arg())
     return render_template("cohorts/cohort_index.html", page=page, **LABELS)
 
 

@@ -25,7 +25,7 @@ from fellowship.convenings.forms import (
 )
 from fellowship.convenings.models import Convening, ConveningKind
 from fellowship.db import commit, db, utcnow
-from fellowship.web import get_or_404, require
+from fellowship.web import get_or_404, page_arg, require
 
 LABELS = {"kind_labels": KIND_LABELS, "attendance_labels": ATTENDANCE_LABELS}
 PAST_PER_PAGE = 20
@@ -47,11 +47,6 @@ def convening_when(convening: Convening) -> str:
     return (
         f"{day(starts)}, {format_time(starts, 'short')} – {day(ends)}, {format_time(ends, 'short')}"
     )
-
-
-def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() else 1
 
 
 def _zone() -> str:
@@ -121,7 +116,7 @@ def index(cohort_id: int) -> Any:
     require(policy.can_view_cohort(current_user, cohort))
     now = utcnow()
     upcoming = queries.all_upcoming_for_cohort(cohort.id, now=now)
-    past = queries.past_for_cohort(cohort.id, now=now, page=_page_arg(), per_page=PAST_PER_PAGE)
+    past = queries.past_for_cohort(cohort.id, now=now, page=page_arg(), per_page=PAST_PER_PAGE)
     show_attendance = policy.can_view_attendance(current_user, cohort)
     summaries = queries.attendance_summaries(c.id for c in past.items) if show_attendance else {}
     return render_template(
