@@ -157,6 +157,15 @@ def _archived(cohort: Any) -> bool:
     return getattr(cohort.status, "value", cohort.status) == "archived"
 
 
+def _archived_id(cohort_id: int) -> bool:
+    """The same rule for objects that carry only a cohort id (the view has usually loaded
+    the cohort already, so this is an identity-map lookup, not a query)."""
+    from fellowship.cohorts.models import Cohort
+
+    cohort = db.session.get(Cohort, cohort_id)
+    return cohort is None or _archived(cohort)
+
+
 def can_manage_cohort_members(user: Any, cohort: Any) -> bool:
     """Add people, change roles and status, assign coaches, import a roster."""
     return _is_staff(user) and not _archived(cohort)
@@ -174,7 +183,8 @@ def can_view_convening(user: Any, convening: Any) -> bool:
 
 def can_edit_convening(user: Any, convening: Any) -> bool:
     """Change details and take attendance: staff, and the cohort's facilitators."""
-    return _is_staff(user) or _cohort_role(user, convening.cohort_id, "facilitator")
+    allowed = _is_staff(user) or _cohort_role(user, convening.cohort_id, "facilitator")
+    return allowed and not _archived_id(convening.cohort_id)
 
 
 def can_view_attendance(user: Any, cohort: Any) -> bool:
@@ -239,8 +249,12 @@ def can_log_checkin(user: Any, cohort: Any, fellow_id: int) -> bool:
 
 
 def can_edit_checkin(user: Any, checkin: Any) -> bool:
-    """The coach who wrote it, while they still coach that fellow."""
-    return _wrote(user, checkin) and _coaches_fellow_now(user, checkin.cohort_id, checkin.fellow_id)
+    """The coach who wrote it, while they still coach that fellow (not once archived)."""
+    return (
+        _wrote(user, checkin)
+        and _coaches_fellow_now(user, checkin.cohort_id, checkin.fellow_id)
+        and not _archived_id(checkin.cohort_id)
+    )
 
 
 def can_view_checkin_private_notes(user: Any, checkin: Any) -> bool:

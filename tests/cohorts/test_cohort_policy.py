@@ -125,3 +125,27 @@ def test_an_archived_cohort_is_read_only_until_reopened(world, who):
     assert policy.can_manage_cohort_members(people[who], cohort) is False
     assert policy.can_schedule_convening(people[who], cohort) is False
     assert policy.can_edit_cohort(people[who], cohort) is (who != "facilitator here")
+
+
+def test_in_an_archived_cohort_convenings_and_check_ins_are_no_longer_edited(world):
+    from datetime import date
+
+    from fellowship.coaching.models import CheckIn, CheckInMode
+    from fellowship.cohorts.models import CohortStatus
+    from fellowship.extensions import db
+
+    cohort, convening, people = world
+    assert policy.can_edit_convening(people["facilitator here"], convening) is True
+    cohort.status = CohortStatus.ARCHIVED
+    db.session.commit()
+    assert policy.can_edit_convening(people["facilitator here"], convening) is False
+    assert policy.can_edit_convening(people["staff"], convening) is False
+    checkin = CheckIn(
+        cohort_id=cohort.id,
+        coach_id=people["coach here"].id,
+        fellow_id=people["fellow here"].id,
+        held_on=date(2026, 9, 1),
+        duration_minutes=30,
+        mode=CheckInMode.PHONE,
+    )
+    assert policy.can_edit_checkin(people["coach here"], checkin) is False
