@@ -113,26 +113,25 @@ def test_editing_renames_strands_in_place_and_adds_new_ones(client):
     assert cohort.status == CohortStatus.ACTIVE
 
 
+def save_twice_from_one_form(client, cohort, first, second):
+    """Two tabs opened on the same version: the first save wins; returns the second reply."""
+    url = f"/cohorts/{cohort.id}/edit"
+    stale_version = str(cohort.version)
+    responses = [
+        client.post(
+            url,
+            data={**form, "version": stale_version, "csrf_token": csrf_token(client, url)},
+        )
+        for form in (first, second)
+    ]
+    return responses[1]
+
+
 def test_two_people_editing_the_same_cohort_the_second_is_told(client):
     cohort = CohortFactory(name="Original")
     sign_in(client, StaffFactory())
-    url = f"/cohorts/{cohort.id}/edit"
-    stale_version = str(cohort.version)
-    client.post(
-        url,
-        data={
-            **cohort_form(name="First save"),
-            "version": stale_version,
-            "csrf_token": csrf_token(client, url),
-        },
-    )
-    response = client.post(
-        url,
-        data={
-            **cohort_form(name="Second save"),
-            "version": stale_version,
-            "csrf_token": csrf_token(client, url),
-        },
+    response = save_twice_from_one_form(
+        client, cohort, cohort_form(name="First save"), cohort_form(name="Second save")
     )
     body = response.get_data(as_text=True)
     assert "Someone else changed this cohort" in body
@@ -250,23 +249,11 @@ def test_the_cohort_page_loads_in_the_same_number_of_queries_for_12_and_1200_mem
 def test_a_stale_form_cannot_put_old_strands_back(client):
     cohort = CohortFactory(name="Strands")
     sign_in(client, StaffFactory())
-    url = f"/cohorts/{cohort.id}/edit"
-    stale_version = str(cohort.version)
-    client.post(
-        url,
-        data={
-            **cohort_form(name="Strands", strands="One\nTwo"),
-            "version": stale_version,
-            "csrf_token": csrf_token(client, url),
-        },
-    )
-    response = client.post(
-        url,
-        data={
-            **cohort_form(name="Strands", strands="Old\nNames"),
-            "version": stale_version,
-            "csrf_token": csrf_token(client, url),
-        },
+    response = save_twice_from_one_form(
+        client,
+        cohort,
+        cohort_form(name="Strands", strands="One\nTwo"),
+        cohort_form(name="Strands", strands="Old\nNames"),
     )
     assert "Someone else changed this cohort" in response.get_data(as_text=True)
     db.session.expire_all()
