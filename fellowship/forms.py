@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectChoice
+from wtforms import DateField, EmailField, SelectChoice
 from wtforms.validators import DataRequired, Email, Length
+
+ENTER_DATE = _l("Enter the date, like 2026-09-15.")
+# Dates people type are school-calendar dates: anything outside these years is a typo (and
+# 9999-12-31 would overflow date arithmetic in feeds and reports).
+EARLIEST_DATE = date(1950, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+DATE_OUT_OF_RANGE = _l("Enter a date between 1950 and 2200.")
+
+
+def parse_int(value: object) -> int | None:
+    """A whole number sent by a client (an id, a version, a page), or None: only ASCII
+    digits count ("²".isdigit() is true, but int("²") fails) and at most 18 of them, so it
+    always fits a database integer."""
+    text = str(value or "").strip()
+    if not text or len(text) > 18 or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -31,3 +50,20 @@ def email_field(autocomplete: str = "email") -> EmailField:
         ],
         render_kw={"autocomplete": autocomplete, "spellcheck": "false"},
     )
+
+
+class ClearDateField(DateField):
+    """A date field whose "could not read that" message says what to type, and which
+    refuses dates outside 1950-2200. `invalid` replaces the unreadable-date message."""
+
+    def __init__(self, *args: Any, invalid: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invalid = invalid or ENTER_DATE
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(self.invalid)) from error
+        if self.data is not None and not EARLIEST_DATE <= self.data <= LATEST_DATE:
+            raise ValueError(str(DATE_OUT_OF_RANGE))

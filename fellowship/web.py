@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from fellowship.db import db
-from fellowship.markdown import render_markdown
+from fellowship.forms import parse_int
+from fellowship.markdown import remote_images_shown, render_markdown, render_reading
 
 T = TypeVar("T")
 
@@ -27,11 +28,15 @@ def require(allowed: bool) -> None:
 
 def page_arg() -> int:
     """The 1-based page number of a list page (`?page=`); anything odd means page 1."""
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() else 1
+    return parse_int(request.args.get("page")) or 1
+
+
+MAX_ID = 2**63 - 1
 
 
 def get_or_404(model: type[T], ident: Any) -> T:
+    if isinstance(ident, int) and not 0 < ident <= MAX_ID:
+        abort(404)  # no such row, and SQLite cannot even bind the number
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)
@@ -82,17 +87,18 @@ def _assign_request_id() -> None:
 
 def _security_headers(response: Response) -> Response:
     nonce = csp_nonce()
-    response.headers["Content-Security-Policy"] = (
+    response.headers.setdefault(
+        "Content-Security-Policy",
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         "style-src 'self'; "
-        "img-src 'self' data:; "
+        f"img-src 'self' data:{' https:' if remote_images_shown() else ''}; "
         "font-src 'self'; "
         "connect-src 'self'; "
         "object-src 'none'; "
         "base-uri 'self'; "
         "form-action 'self'; "
-        "frame-ancestors 'none'"
+        "frame-ancestors 'none'",
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
@@ -200,3 +206,4 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["reading"] = render_reading

@@ -10,8 +10,9 @@ from flask import Flask
 
 from config import UnsafeConfiguration, check_production
 from fellowship import create_app
+from fellowship.forms import parse_int
 from tests.conftest import sign_in
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 
 
 def test_every_page_sends_the_security_headers_with_a_fresh_nonce(client):
@@ -225,3 +226,37 @@ def test_a_write_that_collides_with_another_gets_a_409_page_and_keeps_nothing(ap
         == 1
     )
     assert existing.id
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("42", 42),
+        (" 7 ", 7),
+        ("0", 0),
+        ("", None),
+        (None, None),
+        ("-1", None),
+        ("1.5", None),
+        ("²", None),  # "²".isdigit() is true, int("²") is an error
+        ("٣", None),  # an Arabic-Indic digit
+        ("9" * 18, 10**18 - 1),
+        ("9" * 19, None),
+        ("9" * 5000, None),  # int() refuses more than 4300 digits
+    ],
+)
+def test_a_number_from_a_client_is_read_strictly(value, expected):
+    assert parse_int(value) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cohorts/99999999999999999999",
+        "/modules/99999999999999999999",
+        "/cohorts/9223372036854775808/curriculum",
+    ],
+)
+def test_an_id_too_large_for_the_database_is_not_found(client, path):
+    sign_in(client, StaffFactory())
+    assert client.get(path).status_code == 404

@@ -15,14 +15,14 @@ from fellowship.calendar import bp, queries, services
 from fellowship.calendar.ics import to_ical
 from fellowship.cohorts.models import Cohort, CohortStatus
 from fellowship.db import commit, db, paginate, utcnow
+from fellowship.forms import parse_int
 from fellowship.web import require
 
 COHORTS_PER_PAGE = 25
 
 
 def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() else 1
+    return parse_int(request.args.get("page")) or 1
 
 
 @bp.route("/")

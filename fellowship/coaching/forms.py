@@ -12,7 +12,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     Field,
     FieldList,
     Form,
@@ -47,7 +46,7 @@ from fellowship.coaching.services import (
     NEXT_AFTER_HELD,
     latest_allowed_day,
 )
-from fellowship.forms import choices
+from fellowship.forms import ClearDateField, choices
 
 MODE_LABELS = {
     CheckInMode.IN_PERSON.value: _l("In person"),
@@ -63,16 +62,6 @@ BLANK_ITEM_ROWS = 3
 MARKDOWN_HINT = _l(
     "Markdown: a blank line between paragraphs, - at the start of a line for a list, **bold**."
 )
-
-
-class _ClearDateField(DateField):
-    """A date field whose "could not read that" message says what to type."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(ENTER_DATE)) from error
 
 
 class _ClearIntegerField(IntegerField):
@@ -93,7 +82,7 @@ class ActionItemEntry(Form):
         validators=[Optional(), Length(max=500)],
         render_kw={"autocomplete": "off"},
     )
-    due_on = _ClearDateField(_l("Due date"), validators=[Optional()])
+    due_on = ClearDateField(_l("Due date"), validators=[Optional()])
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -104,7 +93,7 @@ class ActionItemEntry(Form):
 
 
 class CheckInForm(FlaskForm):
-    held_on = _ClearDateField(_l("Date"), validators=[InputRequired(message=ENTER_DATE)])
+    held_on = ClearDateField(_l("Date"), validators=[InputRequired(message=ENTER_DATE)])
     duration_minutes = _ClearIntegerField(
         _l("Length in minutes"),
         validators=[
@@ -143,7 +132,7 @@ class CheckInForm(FlaskForm):
         ),
         render_kw={"rows": 5},
     )
-    next_checkin_on = _ClearDateField(
+    next_checkin_on = ClearDateField(
         _l("Next check-in"),
         validators=[Optional()],
         description=_l("It goes into your calendar and the fellow's."),

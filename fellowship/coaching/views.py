@@ -31,6 +31,7 @@ from fellowship.coaching.forms import (
 from fellowship.coaching.models import ActionItem, CheckIn, CheckInMode
 from fellowship.cohorts.models import Cohort
 from fellowship.db import commit, db
+from fellowship.forms import parse_int
 from fellowship.web import get_or_404, page_arg, require, safe_local_path
 
 HISTORY_PER_PAGE = 20
@@ -108,7 +109,7 @@ def _data_from(
     removed: set[int] = set()
     for entry in form.items:
         row = entry.form
-        item_id = int(row.id.data) if (row.id.data or "").isdigit() else None
+        item_id = parse_int(row.id.data)
         description = (row.description.data or "").strip()
         if not description:
             if item_id is not None:
@@ -191,7 +192,7 @@ def edit_checkin(checkin_id: int) -> Any:
     conflict = None
     items_error = None
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = parse_int(form.version.data)
         data, removed = _data_from(form, coach_id=checkin.coach_id, fellow_id=fellow.id)
         was_shared = checkin.shared_at is not None
         try:

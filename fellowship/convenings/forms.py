@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     Field,
     HiddenField,
     RadioField,
@@ -23,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from fellowship.convenings.models import AttendanceStatus, ConveningKind
-from fellowship.forms import choices
+from fellowship.forms import ClearDateField, choices
 
 KIND_LABELS = {
     ConveningKind.NATIONAL.value: _l("National convening"),
@@ -57,20 +56,6 @@ class WebAddress:
             )
 
 
-class _ClearDateField(DateField):
-    """A date field whose "could not read that" message says what to type."""
-
-    def __init__(self, *args: Any, invalid: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.invalid = invalid
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(self.invalid)) from error
-
-
 class _ClearTimeField(TimeField):
     def __init__(self, *args: Any, invalid: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -93,7 +78,7 @@ class ConveningForm(FlaskForm):
         validators=[DataRequired(message=_l("Enter a title.")), Length(max=200)],
     )
     kind = SelectField(_l("Kind"), choices=choices(KIND_LABELS.items()))
-    starts_on = _ClearDateField(
+    starts_on = ClearDateField(
         _l("Date"), validators=[InputRequired(message=ENTER_DATE)], invalid=ENTER_DATE
     )
     starts_time = _ClearTimeField(
@@ -101,7 +86,7 @@ class ConveningForm(FlaskForm):
         validators=[InputRequired(message=_l("Enter the start time, like 09:00."))],
         invalid=_l("Enter the start time, like 09:00."),
     )
-    ends_on = _ClearDateField(
+    ends_on = ClearDateField(
         _l("End date"),
         validators=[Optional()],
         description=_l("Leave empty when it ends on the same day."),

@@ -25,6 +25,7 @@ from fellowship.convenings.forms import (
 )
 from fellowship.convenings.models import Convening, ConveningKind
 from fellowship.db import commit, db, utcnow
+from fellowship.forms import parse_int
 from fellowship.web import get_or_404, page_arg, require
 
 LABELS = {"kind_labels": KIND_LABELS, "attendance_labels": ATTENDANCE_LABELS}
@@ -185,7 +186,7 @@ def edit(convening_id: int) -> Any:
         _show_in_form(form, convening)
     conflict = None
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = parse_int(form.version.data)
         try:
             convenings.update_convening(current_user, convening, _data_from(form), version=version)
         except convenings.StaleEdit as error:
