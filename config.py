@@ -114,6 +114,8 @@ class Config:
     PEOPLE_PER_PAGE = 25
     AUDIT_PER_PAGE = 50
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Largest file one upload (curriculum, capstone, evidence) accepts, in bytes.
+    UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
     # Largest roster file (CSV or OneRoster zip) an import accepts, in bytes.
     ROSTER_MAX_BYTES = env_int("ROSTER_MAX_BYTES", 5 * 1024 * 1024)
 

@@ -71,7 +71,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str | None:
-    from flask import current_app
+    from flask import current_app, has_request_context
+
+    if not has_request_context():
+        return None  # CLI jobs: the default locale (mail picks the recipient's explicitly)
 
     languages = list(current_app.config["LANGUAGES"])
     if current_user and current_user.is_authenticated and current_user.locale in languages:
@@ -121,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from fellowship.coaching import bp as coaching_bp
     from fellowship.cohorts import bp as cohorts_bp
     from fellowship.convenings import bp as convenings_bp
+    from fellowship.curriculum import bp as curriculum_bp
     from fellowship.dashboards import bp as dashboards_bp
 
     app.register_blueprint(auth_bp)
@@ -130,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(convenings_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(coaching_bp)
+    app.register_blueprint(curriculum_bp)
 
 
 def register_web_rules(app: Flask) -> None:

@@ -11,6 +11,7 @@ from fellowship.db import commit
 outbox_cli = AppGroup("outbox", help="The email outbox.")
 demo_cli = AppGroup("demo", help="Demo data for trying Fellowship.")
 users_cli = AppGroup("users", help="People and accounts.")
+uploads_cli = AppGroup("uploads", help="The upload store (UPLOAD_DIR).")
 
 
 @outbox_cli.command("deliver")
@@ -54,7 +55,26 @@ def create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"administrator {user.email} created")
 
 
+@uploads_cli.command("sweep")
+@click.option(
+    "--older-than-minutes",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=10),
+    help="Leave younger files alone (at least 10 minutes: uploads in progress are younger).",
+)
+def uploads_sweep(older_than_minutes: int) -> None:
+    """Remove partial uploads and files no row points to (run from cron, e.g. hourly)."""
+    from datetime import timedelta
+
+    from fellowship.uploads import sweep_upload_store
+
+    removed = sweep_upload_store(timedelta(minutes=older_than_minutes))
+    click.echo(f"removed {removed} files")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(uploads_cli)

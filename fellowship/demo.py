@@ -23,6 +23,7 @@ from fellowship.cohorts.models import (
     Strand,
 )
 from fellowship.convenings.demo import load_demo_convenings
+from fellowship.curriculum.demo import load_demo_curriculum
 from fellowship.db import db, utcnow
 
 DEMO_PASSWORD = "fellowship-demo-2026"
@@ -145,3 +146,4 @@ def _load_cohort(password_hash: str) -> None:
         )
     db.session.flush()
     load_demo_checkins(cohort)
+    load_demo_curriculum(cohort, members[CohortRole.FACILITATOR], members[CohortRole.FELLOW])

@@ -12,8 +12,16 @@ from fellowship.coaching.models import (
 )
 from fellowship.cohorts.models import CoachAssignment, Cohort, CohortMembership, Strand
 from fellowship.convenings.models import Attendance, Convening, ConveningFacilitator
+from fellowship.curriculum.models import (
+    DueDateExtension,
+    ItemProgress,
+    Module,
+    ModuleItem,
+    ModulePrerequisite,
+)
 from fellowship.mail import OutboxMessage
 from fellowship.school_years import SchoolYear
+from fellowship.uploads import StoredFile
 
 __all__ = [
     "ActionItem",
@@ -29,12 +37,18 @@ __all__ = [
     "CohortMembership",
     "Convening",
     "ConveningFacilitator",
+    "DueDateExtension",
     "Invitation",
+    "ItemProgress",
     "LoginSession",
+    "Module",
+    "ModuleItem",
+    "ModulePrerequisite",
     "OutboxMessage",
     "PasswordReset",
     "RecoveryCode",
     "SchoolYear",
+    "StoredFile",
     "Strand",
     "User",
 ]

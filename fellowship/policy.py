@@ -7,7 +7,9 @@ object. Views call them through `web.require(...)`; templates call the same func
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import Flask, g
@@ -128,6 +130,7 @@ def forget_cached_memberships() -> None:
     """Call after changing memberships within a request, before asking policy again."""
     g.pop("_cohort_memberships", None)
     g.pop("_coached_now", None)
+    g.pop("_completed_modules", None)
 
 
 def _cohort_role(user: Any, cohort_id: int, *roles: str, active: bool = True) -> bool:
@@ -315,6 +318,147 @@ def can_view_own_checkins(user: Any, cohort: Any) -> bool:
 def can_view_checkin_rhythm(user: Any, cohort: Any) -> bool:
     """Rhythm across the cohort: check-ins per fellow per month, per coach totals."""
     return _is_staff(user)
+
+
+# Curriculum ------------------------------------------------------------------------------
+#
+# Staff and the cohort's facilitators build the curriculum and see everyone's progress.
+# Fellows and coaches read released modules; reviewers read none. A fellow's reflections are
+# read by that fellow, whoever coaches them now, the cohort's facilitators and staff - never
+# by another fellow or a reviewer. Only the fellow works on their items, and only in a module
+# that is released and whose prerequisites they have completed.
+
+
+def _local_today(user: Any) -> date:
+    """Today where the person is (release and due dates are calendar days, not instants)."""
+    try:
+        zone = ZoneInfo(str(getattr(user, "timezone", None) or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.now(zone).date()
+
+
+def _released(user: Any, module: Any) -> bool:
+    return module.release_on is None or module.release_on <= _local_today(user)
+
+
+def _curriculum_editor(user: Any, cohort_id: int) -> bool:
+    return _is_staff(user) or _cohort_role(user, cohort_id, "facilitator")
+
+
+def _curriculum_reader(user: Any, cohort_id: int) -> bool:
+    """Everyone who follows the cohort's curriculum: staff, facilitators (alumni too),
+    fellows and coaches (alumni too). Not reviewers."""
+    return _is_staff(user) or _cohort_role(
+        user, cohort_id, "facilitator", "fellow", "coach", active=False
+    )
+
+
+def can_view_curriculum(user: Any, cohort: Any) -> bool:
+    """The builder's overview: every module with its dates, released or not."""
+    return _is_staff(user) or _cohort_role(user, cohort.id, "facilitator", active=False)
+
+
+def can_edit_curriculum(user: Any, cohort: Any) -> bool:
+    return _curriculum_editor(user, cohort.id) and not _archived(cohort)
+
+
+def can_view_learning(user: Any, cohort: Any) -> bool:
+    """ "My learning" for a cohort: its fellows (alumni too)."""
+    return _cohort_role(user, cohort.id, "fellow", active=False)
+
+
+def can_view_my_learning(user: Any) -> bool:
+    """The "My learning" menu entry: people who are (or were) a fellow of some cohort."""
+    return any(m.role.value == "fellow" for m in _cohort_memberships(user).values())
+
+
+def _completed(user: Any, module: Any) -> bool:
+    """Finished work stays open to its fellow, even if the module's release date later moves
+    ahead or a prerequisite gains an item (the state rule says "complete" first, too).
+    Asked once per cohort per request, however many modules a page shows."""
+    cache = g.setdefault("_completed_modules", {})
+    key = (user.id, module.cohort_id)
+    if key not in cache:
+        from fellowship.curriculum import queries as curriculum
+
+        cache[key] = curriculum.completed_module_ids(module.cohort_id, user.id)
+    return module.id in cache[key]
+
+
+def can_view_module(user: Any, module: Any) -> bool:
+    """Editors see every module; fellows and coaches see released ones (and a fellow the
+    modules they completed)."""
+    if _is_staff(user) or _cohort_role(user, module.cohort_id, "facilitator", active=False):
+        return True
+    if not _curriculum_reader(user, module.cohort_id):
+        return False
+    if _released(user, module):
+        return True
+    return _cohort_role(user, module.cohort_id, "fellow", active=False) and _completed(user, module)
+
+
+def can_work_on_module(user: Any, module: Any) -> bool:
+    """Mark items done and write reflections: an active fellow, in a released module whose
+    prerequisites they have completed (or that they completed), in a cohort that is not
+    archived."""
+    if not _cohort_role(user, module.cohort_id, "fellow") or _archived_id(module.cohort_id):
+        return False
+    from fellowship.curriculum import queries as curriculum
+
+    if _released(user, module) and not curriculum.missing_prerequisites(module, user.id):
+        return True
+    return _completed(user, module)
+
+
+def _sees_fellow_progress(user: Any, cohort_id: int, fellow_id: int) -> bool:
+    if _signed_in(user) and user.id == fellow_id:
+        return _cohort_role(user, cohort_id, "fellow", active=False)
+    return (
+        _is_staff(user)
+        or _cohort_role(user, cohort_id, "facilitator", active=False)
+        or _coaches_fellow_now(user, cohort_id, fellow_id)
+    )
+
+
+def can_view_fellow_progress(user: Any, cohort: Any, fellow_id: int) -> bool:
+    """One fellow's progress and reflections: the fellow, their coach now, the cohort's
+    facilitators and staff."""
+    return _sees_fellow_progress(user, cohort.id, fellow_id)
+
+
+def can_view_reflection(user: Any, progress: Any, module: Any) -> bool:
+    return _sees_fellow_progress(user, module.cohort_id, progress.fellow_id)
+
+
+def can_give_feedback(user: Any, progress: Any, module: Any) -> bool:
+    """Facilitators and staff, on a submitted reflection, while the cohort is not archived."""
+    return (
+        progress.submitted_at is not None
+        and _curriculum_editor(user, module.cohort_id)
+        and not _archived_id(module.cohort_id)
+    )
+
+
+def can_view_feedback_queue(user: Any, cohort: Any) -> bool:
+    return _curriculum_editor(user, cohort.id)
+
+
+def can_view_progress_grid(user: Any, cohort: Any) -> bool:
+    return _is_staff(user) or _cohort_role(user, cohort.id, "facilitator", active=False)
+
+
+def can_grant_extension(user: Any, module: Any) -> bool:
+    return _curriculum_editor(user, module.cohort_id) and not _archived_id(module.cohort_id)
+
+
+def can_copy_curriculum(user: Any, target: Any, source: Any) -> bool:
+    """Into a cohort one may edit, from another cohort whose curriculum one may see."""
+    return (
+        source.id != target.id
+        and can_edit_curriculum(user, target)
+        and can_view_curriculum(user, source)
+    )
 
 
 # List scoping --------------------------------------------------------------------------

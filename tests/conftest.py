@@ -97,7 +97,8 @@ def app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Flask]:
     url = database_for(request.param, tmp_path_factory.mktemp(f"db-{request.param}"))
-    application = make_app(url)
+    uploads = tmp_path_factory.mktemp(f"uploads-{request.param}")
+    application = make_app(url, UPLOAD_DIR=str(uploads))
     with application.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()

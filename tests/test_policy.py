@@ -116,11 +116,13 @@ def test_two_factor_is_required_only_for_the_configured_roles(actor, required, e
 def test_every_decision_in_policy_is_in_a_table():
     from tests.coaching.test_checkin_policy import TABLE as CHECKIN_TABLE
     from tests.cohorts.test_cohort_policy import TABLE as COHORT_TABLE
+    from tests.curriculum.test_curriculum_policy import DECISIONS as CURRICULUM_DECISIONS
 
     tested = (
         {row[0] for row in TABLE}
         | set(COHORT_TABLE)
         | set(CHECKIN_TABLE)
+        | CURRICULUM_DECISIONS
         | {
             "can_log_checkin",
             "can_complete_action_item",

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.datastructures import FileStorage
 
 from fellowship.audit import AuditEvent
 from fellowship.auth.models import Role, User
 from fellowship.coaching.models import ActionItem
 from fellowship.cohorts.models import CohortRole
+from fellowship.curriculum.models import ItemKind
+from fellowship.db import utcnow
 from fellowship.extensions import db
+from fellowship.uploads import store_file
 from tests.conftest import csrf_token, sign_in
 from tests.convenings.helpers import ConveningFactory
+from tests.curriculum.helpers import ExtensionFactory, ItemFactory, ModuleFactory, ProgressFactory
 from tests.factories import (
     CheckInFactory,
     CoachAssignmentFactory,
@@ -20,6 +27,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.upload_attacks import valid_pdf
 
 PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed_in"  # any active account
@@ -93,6 +101,32 @@ MATRIX: dict[str, tuple[str, dict[str, object]]] = {
     "coaching.my_caseload": (STAFF, {"cohort_id": "COHORT"}),
     "coaching.caseload": (STAFF, {"cohort_id": "COHORT", "coach_id": "COACH"}),
     "coaching.rhythm": (STAFF, {"cohort_id": "COHORT"}),
+    # Curriculum: staff build it and see everything; the rules for facilitators, fellows,
+    # coaches and reviewers are in tests/curriculum/.
+    "curriculum.builder": (STAFF, {"cohort_id": "COHORT"}),
+    "curriculum.new_module": (STAFF, {"cohort_id": "COHORT"}),
+    "curriculum.edit_module": (STAFF, {"module_id": "MODULE"}),
+    "curriculum.move_module": (STAFF, {"module_id": "MODULE"}),
+    "curriculum.delete_module": (STAFF, {"module_id": "MODULE"}),
+    "curriculum.module_items": (STAFF, {"module_id": "MODULE"}),
+    "curriculum.new_item": (STAFF, {"module_id": "MODULE", "kind": "reading"}),
+    "curriculum.edit_item": (STAFF, {"item_id": "ITEM"}),
+    "curriculum.move_item": (STAFF, {"item_id": "ITEM"}),
+    "curriculum.delete_item": (STAFF, {"item_id": "ITEM"}),
+    "curriculum.copy": (STAFF, {"cohort_id": "COHORT"}),
+    "curriculum.copy_apply": (STAFF, {"cohort_id": "COHORT"}),
+    "curriculum.my_learning": (SIGNED_IN, {}),
+    "curriculum.cohort_learning": (RELATION, {"cohort_id": "COHORT"}),
+    "curriculum.module": (STAFF, {"module_id": "MODULE"}),
+    "curriculum.mark_done": (RELATION, {"item_id": "ITEM"}),
+    "curriculum.save_reflection": (RELATION, {"item_id": "REFLECTION_ITEM"}),
+    "curriculum.download": (STAFF, {"item_id": "FILE_ITEM"}),
+    "curriculum.feedback_queue": (STAFF, {"cohort_id": "COHORT"}),
+    "curriculum.give_feedback": (STAFF, {"progress_id": "REFLECTION"}),
+    "curriculum.progress_grid": (STAFF, {"cohort_id": "COHORT"}),
+    "curriculum.fellow_progress": (STAFF, {"cohort_id": "COHORT", "fellow_id": "FELLOW"}),
+    "curriculum.extensions": (STAFF, {"module_id": "MODULE"}),
+    "curriculum.remove_extension": (STAFF, {"extension_id": "EXTENSION"}),
 }
 
 ALLOWED = {
@@ -111,12 +145,28 @@ def test_every_route_is_in_the_access_matrix(app: Flask):
     assert not stale, f"access rules for routes that no longer exist: {sorted(stale)}"
 
 
-SAMPLE_KEYS = {"COHORT", "MEMBERSHIP", "CONVENING", "FELLOW", "COACH", "CHECKIN", "ACTION_ITEM"}
+SAMPLE_KEYS = {
+    "COHORT",
+    "MEMBERSHIP",
+    "CONVENING",
+    "FELLOW",
+    "COACH",
+    "CHECKIN",
+    "ACTION_ITEM",
+    "MODULE",
+    "ITEM",
+    "REFLECTION_ITEM",
+    "FILE_ITEM",
+    "REFLECTION",
+    "EXTENSION",
+}
 
 
-def _samples(target_id: int) -> dict[str, int]:
+def _samples(app: Flask, target_id: int) -> dict[str, int]:
     """Ids for the placeholders in MATRIX: a cohort with one membership of the target (a
-    fellow), a coach who coaches them, and a shared check-in with one action item."""
+    fellow), a coach who coaches them, a shared check-in with one action item, and a
+    released module with a reading, a file and a reflection the target submitted, and an
+    extension for the target."""
     cohort = CohortFactory()
     membership = MembershipFactory(cohort=cohort, user_id=target_id)
     convening = ConveningFactory(cohort_id=cohort.id)
@@ -126,7 +176,29 @@ def _samples(target_id: int) -> dict[str, int]:
     item = ActionItem(checkin_id=checkin.id, owner_id=target_id, description="Sample item")
     db.session.add(item)
     db.session.commit()
+    module = ModuleFactory(cohort_id=cohort.id)
+    reading = ItemFactory(module_id=module.id)
+    prompt = ItemFactory(module_id=module.id, kind=ItemKind.REFLECTION)
+    with app.app_context():
+        upload = FileStorage(BytesIO(valid_pdf()), filename="sample.pdf")
+        pdf_id = store_file(upload, None, {"pdf"}).id
+        db.session.commit()
+    file_item = ItemFactory(module_id=module.id, kind=ItemKind.FILE, stored_file_id=pdf_id)
+    reflection = ProgressFactory(
+        item_id=prompt.id,
+        fellow_id=target_id,
+        response_md="What I learned",
+        submitted_at=utcnow(),
+        completed_at=utcnow(),
+    )
+    extension = ExtensionFactory(module_id=module.id, fellow_id=target_id)
     return {
+        "MODULE": module.id,
+        "ITEM": reading.id,
+        "REFLECTION_ITEM": prompt.id,
+        "FILE_ITEM": file_item.id,
+        "REFLECTION": reflection.id,
+        "EXTENSION": extension.id,
         "COHORT": cohort.id,
         "MEMBERSHIP": membership.id,
         "CONVENING": convening.id,
@@ -139,7 +211,7 @@ def _samples(target_id: int) -> dict[str, int]:
 
 def _url(app: Flask, endpoint: str, values: dict[str, object], target_id: int) -> str:
     needs_samples = any(str(v) in SAMPLE_KEYS for v in values.values())
-    samples = _samples(target_id) if needs_samples else {}
+    samples = _samples(app, target_id) if needs_samples else {}
     filled = {
         k: (target_id if str(v).endswith("TARGET") else samples.get(str(v), v))
         for k, v in values.items()
@@ -177,6 +249,7 @@ def test_the_access_matrix_holds_for_every_role(app: Flask, client, endpoint, wh
     events_before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
     coaching_before = _snapshot(COACHING_TABLES)
     response = client.open(url, method=method, data=data)
+    response.close()  # a download streams a file: close it
     if level not in ALLOWED[who]:
         db.session.expire_all()
         assert _snapshot(COACHING_TABLES) == coaching_before
@@ -237,6 +310,7 @@ def test_no_get_request_changes_the_database(app: Flask, client, endpoint):
     db.session.expire_all()
     before = _snapshot()
     response = client.get(url)
+    response.close()
     if "GET" not in methods:
         assert response.status_code == 405
     db.session.expire_all()

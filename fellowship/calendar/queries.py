@@ -115,8 +115,22 @@ def checkin_events_for_user(user: User, now: datetime) -> list[CalendarEvent]:
     return next_checkin_events(user, now)
 
 
-# Later: module due dates, review meetings.
-PERSONAL_PROVIDERS: list[PersonalProvider] = [convening_events_for_user, checkin_events_for_user]
+# Curriculum ------------------------------------------------------------------------------
+
+
+def module_due_events_for_user(user: User, now: datetime) -> list[CalendarEvent]:
+    """The fellow's due date (their extension, or the module's) of each released module."""
+    from fellowship.curriculum.learning_queries import module_due_events_for_user as due_events
+
+    return due_events(user, now)
+
+
+# Later: review meetings.
+PERSONAL_PROVIDERS: list[PersonalProvider] = [
+    convening_events_for_user,
+    checkin_events_for_user,
+    module_due_events_for_user,
+]
 COHORT_PROVIDERS: list[CohortProvider] = [convening_events_for_cohort]
 
 

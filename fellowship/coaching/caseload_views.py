@@ -22,6 +22,7 @@ from fellowship.auth.models import User
 from fellowship.coaching import bp
 from fellowship.coaching import caseload as rules
 from fellowship.cohorts.models import Cohort
+from fellowship.curriculum.facilitation_queries import module_summaries
 from fellowship.db import utcnow
 from fellowship.web import get_or_404, require
 
@@ -100,6 +101,10 @@ def _render_caseload(cohort: Cohort, coach: User) -> Any:
             for row in rows
             if policy.can_log_checkin(current_user, cohort, row.fellow_id)
         }
+    modules: dict[int, Any] = {}
+    if "curriculum.fellow_progress" in endpoints:
+        # Module progress, read-only, from the curriculum's one state rule (five queries).
+        modules = module_summaries(cohort.id, [row.fellow_id for row in rows], today)
     return render_template(
         "coaching/caseload.html",
         cohort=cohort,
@@ -113,6 +118,7 @@ def _render_caseload(cohort: Cohort, coach: User) -> Any:
         history_page="coaching.fellow_checkins" in endpoints,
         loggable=loggable,  # fellows the viewer may log a check-in with (their coach)
         status_labels=_labels(),
+        modules=modules if any(summary.total for summary in modules.values()) else {},
     )
 
 

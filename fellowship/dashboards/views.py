@@ -12,7 +12,10 @@ from fellowship import policy
 from fellowship.admin import queries as people_queries
 from fellowship.cohorts import queries as cohort_queries
 from fellowship.cohorts.forms import ROLE_LABELS
+from fellowship.curriculum import learning_queries
+from fellowship.curriculum.queries import local_today
 from fellowship.dashboards import bp
+from fellowship.db import utcnow
 from fellowship.web import require
 
 
@@ -23,10 +26,15 @@ def home() -> Any:
     require(policy.can_view_home(current_user))
     overview = people_queries.people_overview() if policy.can_view_people(current_user) else None
     previous = session.get("previous_login_at")
+    memberships = cohort_queries.memberships_of(current_user.id)
+    learning = learning_queries.home_learning(
+        current_user.id, memberships, local_today(current_user.timezone), utcnow()
+    )
     return render_template(
         "dashboards/home.html",
         overview=overview,
-        cohorts=cohort_queries.memberships_of(current_user.id),
+        cohorts=memberships,
+        learning=learning,
         role_labels=ROLE_LABELS,
         previous_login_at=datetime.fromisoformat(previous) if previous else None,
     )

@@ -455,3 +455,125 @@ def test_staff_looking_at_a_caseload_never_learn_that_a_draft_exists(ctx):
     [seen_by_staff] = rules.caseload(cohort, coach.user_id, today, include_drafts=False)
     assert (own.days, own.last_checkin_on) == (2, today - timedelta(days=2))
     assert (seen_by_staff.days, seen_by_staff.last_checkin_on) == (20, today - timedelta(days=20))
+
+
+# Module progress (read-only, from the curriculum) ---------------------------------------------
+
+
+def _modules_with_progress(cohort, fellow_ids: list[int], count: int = 4) -> None:
+    """`count` modules of two required readings; module j is due j*7 - 10 days from today,
+    and fellow i has done both readings of the modules j < i % (count + 1) (in bulk)."""
+    from datetime import timedelta
+
+    from fellowship.curriculum.models import ItemKind, ItemProgress, Module, ModuleItem
+
+    now = utcnow()
+    db.session.execute(
+        sa.insert(Module),
+        [
+            {
+                "cohort_id": cohort.id,
+                "position": j,
+                "title": f"Module {j}",
+                "summary": "",
+                "outcomes_md": "",
+                "release_on": ago(60),
+                "due_on": today() + timedelta(days=j * 7 - 10),
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for j in range(count)
+        ],
+    )
+    module_ids = list(
+        db.session.scalars(
+            sa.select(Module.id).where(Module.cohort_id == cohort.id).order_by(Module.position)
+        )
+    )
+    db.session.execute(
+        sa.insert(ModuleItem),
+        [
+            {
+                "module_id": module_id,
+                "position": k,
+                "kind": ItemKind.READING,
+                "title": f"Reading {k}",
+                "body_md": "Text",
+                "required": True,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for module_id in module_ids
+            for k in range(2)
+        ],
+    )
+    items = db.session.execute(
+        sa.select(ModuleItem.id, ModuleItem.module_id).where(ModuleItem.module_id.in_(module_ids))
+    ).all()
+    position = {module_id: j for j, module_id in enumerate(module_ids)}
+    rows = [
+        {
+            "item_id": item_id,
+            "fellow_id": fellow_id,
+            "completed_at": now,
+            "response_md": "",
+            "version": 1,
+            "feedback_md": "",
+        }
+        for i, fellow_id in enumerate(fellow_ids)
+        for item_id, module_id in items
+        if position[module_id] < i % (count + 1)
+    ]
+    if rows:
+        db.session.execute(sa.insert(ItemProgress), rows)
+    db.session.commit()
+
+
+def test_the_caseload_shows_each_fellows_module_progress_with_a_link(client, caseload_world):
+    cohort, coach, _ = caseload_world
+    fellows = {r.name: r.fellow_id for r in rules.caseload(cohort, coach.id, today())}
+    # Both modules are past due. Amara has done nothing, Hannah the first, Jamal both.
+    ordered = [fellows["Amara Okafor"], fellows["Hannah Kim"], fellows["Jamal Washington"]]
+    _modules_with_progress(cohort, ordered, count=2)
+    sign_in(client, coach)
+    html = client.get(f"/cohorts/{cohort.id}/caseload").get_data(as_text=True)
+    assert '<th scope="col">Modules</th>' in html
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "0 of 2 complete (modules of Amara Okafor) 2 overdue" in text
+    assert "1 of 2 complete (modules of Hannah Kim) 1 overdue" in text
+    assert "2 of 2 complete (modules of Jamal Washington) " in text
+    assert "2 of 2 complete (modules of Jamal Washington) 0 overdue" not in text
+    assert f'href="/cohorts/{cohort.id}/fellows/{fellows["Hannah Kim"]}/learning"' in html
+    # The coach may follow the link: it is their fellow's progress, read-only.
+    page = client.get(f"/cohorts/{cohort.id}/fellows/{fellows['Hannah Kim']}/learning")
+    assert page.status_code == 200
+
+
+def test_a_caseload_without_modules_has_no_modules_column(client, caseload_world):
+    cohort, coach, _ = caseload_world
+    sign_in(client, coach)
+    html = client.get(f"/cohorts/{cohort.id}/caseload").get_data(as_text=True)
+    assert ">Modules<" not in html
+
+
+def test_the_caseload_with_modules_takes_the_same_queries_for_10_and_200_fellows(
+    client, count_queries
+):
+    results = {}
+    for fellows in (10, 200):
+        big = big_cohort(fellows, coaches=1, label=f"modules{fellows}")
+        fellow_ids = [r.fellow_id for r in rules.caseload(big.cohort, big.coaches[0].id, today())]
+        _modules_with_progress(big.cohort, fellow_ids, count=8)
+        sign_in(client, big.coaches[0])
+        url = f"/cohorts/{big.cohort.id}/caseload"
+        results[fellows] = measure(client, count_queries, url)
+        html = client.get(url).get_data(as_text=True)
+        assert html.count(" of 8 complete") == fellows
+        print(
+            f"\ncaseload with 8 modules, {fellows} fellows: "
+            f"{results[fellows].queries} queries, median {results[fellows].median_ms:.1f} ms"
+        )
+    assert results[10].status == results[200].status == 200
+    assert results[10].queries == results[200].queries <= 15

@@ -52,6 +52,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         MAIL_PORT=smtp.port,
         MAIL_SUPPRESS_SEND=False,
         BASE_URL=url,
+        UPLOAD_DIR=str(tmp_path_factory.mktemp("e2e-uploads")),
     )
     with app.app_context():
         flask_migrate.upgrade()
