@@ -250,9 +250,7 @@ def test_deleting_a_module_takes_its_items_progress_extensions_and_prerequisites
     assert db.session.scalar(sa.select(sa.func.count(ModuleItem.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(ItemProgress.id))) == 0
     assert queries.prerequisites_for([b.id])[b.id] == []
-    event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "module_deleted")
-    )
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "module_deleted"))
     assert event.actor_id == w.staff.id
     assert event.target_id == a.id
     assert event.details["title"] == "A"

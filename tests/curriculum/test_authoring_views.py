@@ -517,9 +517,7 @@ def test_the_delete_page_says_what_is_lost_and_deleting_renumbers_the_rest(clien
     assert db.session.scalar(sa.select(sa.func.count(ModuleItem.id))) == 0
     assert (
         db.session.scalar(
-            sa.select(sa.func.count(AuditEvent.id)).where(
-                AuditEvent.action == "module_deleted"
-            )
+            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "module_deleted")
         )
         == 1
     )
