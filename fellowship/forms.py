@@ -19,14 +19,18 @@ LATEST_DATE = date(2200, 12, 31)
 DATE_OUT_OF_RANGE = _l("Enter a date between 1950 and 2200.")
 
 
+MAX_INT = 2**31 - 1  # the largest id or version a database integer column holds
+
+
 def parse_int(value: object) -> int | None:
     """A whole number sent by a client (an id, a version, a page), or None: only ASCII
-    digits count ("²".isdigit() is true, but int("²") fails) and at most 18 of them, so it
-    always fits a database integer."""
+    digits count ("²".isdigit() is true, but int("²") fails), and never more than a
+    database integer column holds."""
     text = str(value or "").strip()
-    if not text or len(text) > 18 or not (text.isascii() and text.isdigit()):
+    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
         return None
-    return int(text)
+    number = int(text)
+    return number if number <= MAX_INT else None
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:

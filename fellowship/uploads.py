@@ -652,3 +652,25 @@ def send_stored_file(stored: StoredFile) -> Response:
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# Showing files -----------------------------------------------------------------------------
+
+
+def size_label(size: int) -> str:
+    """A file size for people: "850 bytes", "12.5 KB", "3.2 MB" in their locale."""
+    from flask_babel import format_decimal
+
+    if size < 1024:
+        return _("%(num)s bytes", num=format_decimal(size))
+    if size < 1024 * 1024:
+        return _("%(num)s KB", num=format_decimal(round(size / 1024, 1)))
+    return _("%(num)s MB", num=format_decimal(round(size / (1024 * 1024), 1)))
+
+
+def kind_label(stored: StoredFile) -> str:
+    """What a stored file is, in words ("PDF", "Word document")."""
+    for kind in KINDS.values():
+        if kind.content_type == stored.content_type:
+            return str(kind.label)
+    return stored.content_type

@@ -31,7 +31,7 @@ def page_arg() -> int:
     return parse_int(request.args.get("page")) or 1
 
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # id columns are 32-bit integers on PostgreSQL
 
 
 def get_or_404(model: type[T], ident: Any) -> T:
@@ -77,6 +77,16 @@ def field_attrs(field: Any, hint: str | None, autofocus: bool = False) -> dict[s
     if field.flags.required:
         attrs["required"] = True
     return attrs
+
+
+def _refuse_nul_bytes() -> None:
+    """A NUL byte in an address or an ordinary form is never meant (and PostgreSQL refuses
+    it in text): 400 before anything reads it. Uploads (multipart) check their own text."""
+    values = list(request.args.values())
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        values += list(request.form.values())
+    if "\x00" in request.path or any("\x00" in value for value in values):
+        abort(400)
 
 
 def _assign_request_id() -> None:
@@ -197,6 +207,7 @@ def healthz() -> Any:
 def register_web(app: Flask) -> None:
     # First of all before-request functions, so every log line and error page has the id.
     app.before_request_funcs.setdefault(None, []).insert(0, _assign_request_id)
+    app.before_request_funcs[None].insert(1, _refuse_nul_bytes)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(sa.exc.OperationalError, _handle_database_down)
@@ -205,5 +216,10 @@ def register_web(app: Flask) -> None:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["field_attrs"] = field_attrs
+    # Every page that lists stored files says what they are the same way.
+    from fellowship.uploads import kind_label, size_label
+
+    app.jinja_env.globals["file_kind"] = kind_label
+    app.jinja_env.globals["file_size"] = size_label
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["reading"] = render_reading

@@ -240,7 +240,8 @@ def test_a_write_that_collides_with_another_gets_a_409_page_and_keeps_nothing(ap
         ("1.5", None),
         ("²", None),  # "²".isdigit() is true, int("²") is an error
         ("٣", None),  # an Arabic-Indic digit
-        ("9" * 18, 10**18 - 1),
+        ("2147483647", 2**31 - 1),
+        ("2147483648", None),
         ("9" * 19, None),
         ("9" * 5000, None),  # int() refuses more than 4300 digits
     ],
@@ -255,8 +256,22 @@ def test_a_number_from_a_client_is_read_strictly(value, expected):
         "/cohorts/99999999999999999999",
         "/modules/99999999999999999999",
         "/cohorts/9223372036854775808/curriculum",
+        "/cohorts/3000000000",
+        "/capstones/3000000000",
     ],
 )
 def test_an_id_too_large_for_the_database_is_not_found(client, path):
     sign_in(client, StaffFactory())
     assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("GET", "/library?q=a%00b", None),
+        ("POST", "/profile", {"name": "A\x00B"}),
+    ],
+)
+def test_a_nul_byte_is_a_bad_request_not_a_server_error(client, method, path, data):
+    sign_in(client, StaffFactory())
+    assert client.open(path, method=method, data=data).status_code == 400

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -27,10 +26,8 @@ from fellowship.curriculum.learning_forms import MarkDoneForm, ReflectionForm, r
 from fellowship.curriculum.models import ItemKind, Module, ModuleItem
 from fellowship.curriculum.queries import State
 from fellowship.db import commit, db
-from fellowship.uploads import KINDS, StoredFile, send_stored_file
+from fellowship.uploads import StoredFile, send_stored_file
 from fellowship.web import get_or_404, require
-
-_FILE_KINDS = {kind.content_type: kind.label for kind in KINDS.values()}
 
 
 def _today() -> Any:
@@ -59,24 +56,9 @@ def host_of(url: str | None) -> str:
     return (urlsplit(address).hostname or "") if address else ""
 
 
-def file_size(size: int) -> str:
-    if size < 1024:
-        return _("%(num)s bytes", num=format_decimal(size))
-    if size < 1024 * 1024:
-        return _("%(num)s KB", num=format_decimal(round(size / 1024, 1)))
-    return _("%(num)s MB", num=format_decimal(round(size / (1024 * 1024), 1)))
-
-
-def file_kind(stored: StoredFile) -> str:
-    label = _FILE_KINDS.get(stored.content_type)
-    return str(label) if label is not None else stored.content_type
-
-
 HELPERS = {
     "web_address": web_address,
     "host_of": host_of,
-    "file_size": file_size,
-    "file_kind": file_kind,
 }
 
 
