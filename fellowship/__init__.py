@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from fellowship.admin import bp as admin_bp
     from fellowship.auth import bp as auth_bp
     from fellowship.calendar import bp as calendar_bp
+    from fellowship.capstones import bp as capstones_bp
     from fellowship.coaching import bp as coaching_bp
     from fellowship.cohorts import bp as cohorts_bp
     from fellowship.convenings import bp as convenings_bp
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(coaching_bp)
     app.register_blueprint(curriculum_bp)
+    app.register_blueprint(capstones_bp)
 
 
 def register_web_rules(app: Flask) -> None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fellowship import school_years
 from fellowship.auth.models import Role, User
 from fellowship.auth.services import find_user_by_email, hash_password
+from fellowship.capstones.demo import load_demo_capstones
 from fellowship.coaching.demo import load_demo_checkins
 from fellowship.cohorts.models import (
     DEFAULT_STRANDS,
@@ -147,3 +148,9 @@ def _load_cohort(password_hash: str) -> None:
     db.session.flush()
     load_demo_checkins(cohort)
     load_demo_curriculum(cohort, members[CohortRole.FACILITATOR], members[CohortRole.FELLOW])
+    load_demo_capstones(
+        cohort,
+        members[CohortRole.FELLOW],
+        members[CohortRole.REVIEWER],
+        members[CohortRole.FACILITATOR],
+    )

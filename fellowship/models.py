@@ -3,6 +3,18 @@
 from fellowship.audit import AuditEvent
 from fellowship.auth.models import Invitation, LoginSession, PasswordReset, RecoveryCode, User
 from fellowship.calendar.models import CalendarFeed
+from fellowship.capstones.models import (
+    Capstone,
+    CapstoneDecision,
+    CapstoneVersion,
+    CapstoneVersionFile,
+    GraduateOutcome,
+    Review,
+    ReviewAssignment,
+    Rubric,
+    RubricCriterion,
+    RubricLevel,
+)
 from fellowship.coaching.models import (
     ActionItem,
     CheckIn,
@@ -28,6 +40,10 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "CalendarFeed",
+    "Capstone",
+    "CapstoneDecision",
+    "CapstoneVersion",
+    "CapstoneVersionFile",
     "CheckIn",
     "CheckInFocus",
     "CheckInPrivateNote",
@@ -38,6 +54,7 @@ __all__ = [
     "Convening",
     "ConveningFacilitator",
     "DueDateExtension",
+    "GraduateOutcome",
     "Invitation",
     "ItemProgress",
     "LoginSession",
@@ -47,6 +64,11 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "RecoveryCode",
+    "Review",
+    "ReviewAssignment",
+    "Rubric",
+    "RubricCriterion",
+    "RubricLevel",
     "SchoolYear",
     "StoredFile",
     "Strand",

@@ -131,6 +131,9 @@ def forget_cached_memberships() -> None:
     g.pop("_cohort_memberships", None)
     g.pop("_coached_now", None)
     g.pop("_completed_modules", None)
+    g.pop("_assigned_versions", None)
+    g.pop("_decided_versions", None)
+    g.pop("_own_submitted_reviews", None)
 
 
 def _cohort_role(user: Any, cohort_id: int, *roles: str, active: bool = True) -> bool:
@@ -459,6 +462,248 @@ def can_copy_curriculum(user: Any, target: Any, source: Any) -> bool:
         and can_edit_curriculum(user, target)
         and can_view_curriculum(user, source)
     )
+
+
+# Capstones -------------------------------------------------------------------------------
+#
+# A capstone is read by its fellow, whoever coaches them now, the cohort's facilitators,
+# staff, and the reviewers assigned to one of its versions (those versions only). Drafts are
+# the fellow's alone. Reviews are read by staff and facilitators once submitted, by their
+# writer, by the other reviewers of the same version (after submitting their own, when the
+# cohort hides reviews until then), and by the fellow once the decision is recorded.
+# Published capstones in the practice library are for every signed-in person.
+
+_EDITABLE_STATUSES = {"draft", "proposal_revisions", "proposal_approved", "final_revisions"}
+
+
+def _status(obj: Any) -> str:
+    return str(getattr(obj.status, "value", obj.status))
+
+
+def _assigned_versions(user: Any) -> dict[int, int]:
+    """{version_id: capstone_id} of the versions the user is assigned to review (one query
+    per request)."""
+    if not _signed_in(user):
+        return {}
+    cache = g.setdefault("_assigned_versions", {})
+    if user.id not in cache:
+        from fellowship.capstones.models import CapstoneVersion, ReviewAssignment
+
+        rows = db.session.execute(
+            sa.select(CapstoneVersion.id, CapstoneVersion.capstone_id)
+            .join(ReviewAssignment, ReviewAssignment.version_id == CapstoneVersion.id)
+            .where(ReviewAssignment.reviewer_id == user.id)
+        )
+        cache[user.id] = {version_id: capstone_id for version_id, capstone_id in rows}
+    return dict(cache[user.id])
+
+
+def _capstone_team(user: Any, cohort_id: int, *, active: bool = True) -> bool:
+    """Staff and the cohort's facilitators: they assign reviewers and decide."""
+    return _is_staff(user) or _cohort_role(user, cohort_id, "facilitator", active=active)
+
+
+def _owns(user: Any, capstone: Any) -> bool:
+    return _signed_in(user) and user.id == capstone.fellow_id
+
+
+def _reviews_capstone(user: Any, capstone: Any) -> bool:
+    return _cohort_role(user, capstone.cohort_id, "reviewer", active=False) and (
+        capstone.id in _assigned_versions(user).values()
+    )
+
+
+def can_create_capstone(user: Any, cohort: Any) -> bool:
+    return _cohort_role(user, cohort.id, "fellow") and not _archived(cohort)
+
+
+def can_view_capstone(user: Any, capstone: Any) -> bool:
+    if _owns(user, capstone):
+        return _cohort_role(user, capstone.cohort_id, "fellow", active=False)
+    return (
+        _capstone_team(user, capstone.cohort_id, active=False)
+        or _coaches_fellow_now(user, capstone.cohort_id, capstone.fellow_id)
+        or _reviews_capstone(user, capstone)
+    )
+
+
+def can_edit_capstone(user: Any, capstone: Any) -> bool:
+    """Write the working draft, attach files and submit: the fellow, while the capstone waits
+    for them (draft, revisions requested, or the proposal approved and the final to write)."""
+    return (
+        _owns(user, capstone)
+        and _cohort_role(user, capstone.cohort_id, "fellow")
+        and _status(capstone) in _EDITABLE_STATUSES
+        and not _archived_id(capstone.cohort_id)
+    )
+
+
+def can_view_capstone_version(user: Any, version: Any, capstone: Any) -> bool:
+    """A working draft is the fellow's alone; a submitted version is for everyone who sees
+    the capstone, except reviewers, who see the versions assigned to them."""
+    if version.submitted_at is None:
+        return _owns(user, capstone) and can_view_capstone(user, capstone)
+    if _reviews_capstone(user, capstone) and not (
+        _owns(user, capstone) or _capstone_team(user, capstone.cohort_id, active=False)
+    ):
+        return version.id in _assigned_versions(user)
+    return can_view_capstone(user, capstone)
+
+
+def can_manage_rubric(user: Any, cohort: Any) -> bool:
+    return _is_staff(user) and not _archived(cohort)
+
+
+def can_view_rubric(user: Any, cohort: Any) -> bool:
+    """The rubric is public to the cohort: fellows write against it, reviewers score with it."""
+    return _is_staff(user) or _cohort_role(user, cohort.id, active=False)
+
+
+def _decided(version_id: int, cohort_id: int) -> bool:
+    """Whether the decision on a version is recorded (then reviews close and open up). The
+    cohort's decided versions are read once per request, so list pages stay flat."""
+    cache = g.setdefault("_decided_versions", {})
+    if cohort_id not in cache:
+        from fellowship.capstones.models import Capstone, CapstoneDecision, CapstoneVersion
+
+        cache[cohort_id] = set(
+            db.session.scalars(
+                sa.select(CapstoneDecision.version_id)
+                .join(CapstoneVersion, CapstoneVersion.id == CapstoneDecision.version_id)
+                .join(Capstone, Capstone.id == CapstoneVersion.capstone_id)
+                .where(Capstone.cohort_id == cohort_id)
+            )
+        )
+    return version_id in cache[cohort_id]
+
+
+def can_assign_reviewers(user: Any, version: Any, capstone: Any) -> bool:
+    return (
+        version.submitted_at is not None
+        and _capstone_team(user, capstone.cohort_id)
+        and not _archived_id(capstone.cohort_id)
+        and not _decided(version.id, capstone.cohort_id)
+    )
+
+
+def can_decide_capstone(user: Any, version: Any, capstone: Any) -> bool:
+    """Record the decision on a submitted version (once): staff and facilitators."""
+    return can_assign_reviewers(user, version, capstone)
+
+
+def can_review(user: Any, assignment: Any, version: Any, capstone: Any) -> bool:
+    """Write (and change, until submitted) a review: the assigned reviewer, while an active
+    reviewer of the cohort and before the decision."""
+    return (
+        _signed_in(user)
+        and user.id == assignment.reviewer_id
+        and _cohort_role(user, capstone.cohort_id, "reviewer")
+        and version.submitted_at is not None
+        and not _archived_id(capstone.cohort_id)
+        and not _decided(version.id, capstone.cohort_id)
+    )
+
+
+def can_view_review(user: Any, review: Any, assignment: Any, capstone: Any) -> bool:
+    if _signed_in(user) and user.id == assignment.reviewer_id:
+        return True
+    if review.submitted_at is None:
+        return False
+    if _capstone_team(user, capstone.cohort_id, active=False):
+        return True
+    if assignment.version_id in _assigned_versions(user):
+        hide = bool((_cohort_settings(capstone.cohort_id)).get("hide_reviews_until_own", True))
+        return not hide or _own_review_submitted(user, assignment.version_id)
+    sees_outcome = _owns(user, capstone) or _coaches_fellow_now(
+        user, capstone.cohort_id, capstone.fellow_id
+    )
+    decided = _decided(assignment.version_id, capstone.cohort_id)
+    return sees_outcome and decided and can_view_capstone(user, capstone)
+
+
+def _cohort_settings(cohort_id: int) -> dict[str, Any]:
+    from fellowship.cohorts.models import Cohort
+
+    cohort = db.session.get(Cohort, cohort_id)
+    return dict(cohort.settings or {}) if cohort is not None else {}
+
+
+def _own_review_submitted(user: Any, version_id: int) -> bool:
+    """Whether the user has submitted their review of the version (the versions they have
+    submitted reviews for are read once per request)."""
+    cache = g.setdefault("_own_submitted_reviews", {})
+    if user.id not in cache:
+        from fellowship.capstones.models import Review, ReviewAssignment
+
+        cache[user.id] = set(
+            db.session.scalars(
+                sa.select(ReviewAssignment.version_id)
+                .join(Review, Review.assignment_id == ReviewAssignment.id)
+                .where(ReviewAssignment.reviewer_id == user.id, Review.submitted_at.is_not(None))
+            )
+        )
+    return version_id in cache[user.id]
+
+
+def can_see_reviewer_names(user: Any, capstone: Any) -> bool:
+    """The fellow (and their coach) see reviewers' names when the cohort says so; staff,
+    facilitators and reviewers always do."""
+    if _capstone_team(user, capstone.cohort_id, active=False) or _reviews_capstone(user, capstone):
+        return True
+    return bool(_cohort_settings(capstone.cohort_id).get("reviewer_names_visible", False))
+
+
+def can_view_review_queue(user: Any) -> bool:
+    """A reviewer's own queue of assigned submissions (empty for anyone else)."""
+    return _signed_in(user)
+
+
+def can_view_reviews_menu(user: Any) -> bool:
+    """The "Reviews" menu entry: people who are (or were) a reviewer of some cohort."""
+    return any(m.role.value == "reviewer" for m in _cohort_memberships(user).values())
+
+
+def can_view_capstone_pipeline(user: Any, cohort: Any) -> bool:
+    return _capstone_team(user, cohort.id, active=False)
+
+
+def can_record_outcome(user: Any, cohort: Any, fellow_id: int) -> bool:
+    """After the program: staff, or the graduate themself."""
+    if _signed_in(user) and user.id == fellow_id:
+        return _cohort_role(user, cohort.id, "fellow", active=False)
+    return _is_staff(user)
+
+
+def can_publish_capstone(user: Any, capstone: Any) -> bool:
+    """Consent to (or withdraw from) the practice library: the fellow, once approved."""
+    return (
+        _owns(user, capstone)
+        and _cohort_role(user, capstone.cohort_id, "fellow", active=False)
+        and _status(capstone) == "approved"
+    )
+
+
+def can_withdraw_capstone(user: Any, capstone: Any) -> bool:
+    """Take a published capstone out of the library: the fellow at any time (consent is
+    theirs, whatever their membership now), and staff."""
+    if capstone.published_at is None:
+        return False
+    return _owns(user, capstone) or _is_staff(user)
+
+
+def can_view_outcome(user: Any, cohort: Any, fellow_id: int) -> bool:
+    """A graduate's outcome: the graduate, staff and the cohort's facilitators."""
+    if _signed_in(user) and user.id == fellow_id:
+        return _cohort_role(user, cohort.id, "fellow", active=False)
+    return _capstone_team(user, cohort.id, active=False)
+
+
+def can_view_library(user: Any) -> bool:
+    return _signed_in(user)
+
+
+def can_view_library_entry(user: Any, capstone: Any) -> bool:
+    return _signed_in(user) and capstone.published_at is not None
 
 
 # List scoping --------------------------------------------------------------------------

@@ -114,6 +114,7 @@ def test_two_factor_is_required_only_for_the_configured_roles(actor, required, e
 
 
 def test_every_decision_in_policy_is_in_a_table():
+    from tests.capstones.test_capstone_policy import DECISIONS as CAPSTONE_DECISIONS
     from tests.coaching.test_checkin_policy import TABLE as CHECKIN_TABLE
     from tests.cohorts.test_cohort_policy import TABLE as COHORT_TABLE
     from tests.curriculum.test_curriculum_policy import DECISIONS as CURRICULUM_DECISIONS
@@ -123,6 +124,7 @@ def test_every_decision_in_policy_is_in_a_table():
         | set(COHORT_TABLE)
         | set(CHECKIN_TABLE)
         | CURRICULUM_DECISIONS
+        | CAPSTONE_DECISIONS
         | {
             "can_log_checkin",
             "can_complete_action_item",

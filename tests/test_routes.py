@@ -11,12 +11,24 @@ from werkzeug.datastructures import FileStorage
 
 from fellowship.audit import AuditEvent
 from fellowship.auth.models import Role, User
+from fellowship.capstones.models import (
+    CapstoneStatus,
+    CapstoneVersionFile,
+    Recommendation,
+    Stage,
+)
 from fellowship.coaching.models import ActionItem
 from fellowship.cohorts.models import CohortRole
 from fellowship.curriculum.models import ItemKind
 from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.uploads import store_file
+from tests.capstones.helpers import (
+    AssignmentFactory,
+    CapstoneFactory,
+    DecisionFactory,
+    VersionFactory,
+)
 from tests.conftest import csrf_token, sign_in
 from tests.convenings.helpers import ConveningFactory
 from tests.curriculum.helpers import ExtensionFactory, ItemFactory, ModuleFactory, ProgressFactory
@@ -127,6 +139,36 @@ MATRIX: dict[str, tuple[str, dict[str, object]]] = {
     "curriculum.fellow_progress": (STAFF, {"cohort_id": "COHORT", "fellow_id": "FELLOW"}),
     "curriculum.extensions": (STAFF, {"module_id": "MODULE"}),
     "curriculum.remove_extension": (STAFF, {"extension_id": "EXTENSION"}),
+    # Capstones: the sample is the target fellow's submitted proposal with a file and an
+    # assigned reviewer, plus another fellow's published capstone; the rules for fellows,
+    # coaches, facilitators and reviewers are in tests/capstones/.
+    "capstones.mine": (RELATION, {"cohort_id": "COHORT"}),
+    "capstones.new": (RELATION, {"cohort_id": "COHORT"}),
+    "capstones.detail": (STAFF, {"capstone_id": "CAPSTONE"}),
+    "capstones.edit": (RELATION, {"capstone_id": "CAPSTONE"}),
+    "capstones.upload_file": (RELATION, {"capstone_id": "CAPSTONE"}),
+    "capstones.remove_file": (RELATION, {"file_id": "CAPSTONE_FILE"}),
+    "capstones.submit": (RELATION, {"capstone_id": "CAPSTONE"}),
+    "capstones.version": (STAFF, {"version_id": "CAPSTONE_VERSION"}),
+    "capstones.download": (STAFF, {"file_id": "CAPSTONE_FILE"}),
+    "capstones.publish": (RELATION, {"capstone_id": "CAPSTONE"}),
+    "capstones.withdraw": (STAFF, {"capstone_id": "PUBLISHED_CAPSTONE"}),
+    "capstones.outcome": (STAFF, {"cohort_id": "COHORT", "fellow_id": "FELLOW"}),
+    "capstones.review_queue": (SIGNED_IN, {}),
+    "capstones.review": (RELATION, {"assignment_id": "REVIEW_ASSIGNMENT"}),
+    "capstones.rubric": (STAFF, {"cohort_id": "COHORT"}),
+    "capstones.pipeline": (STAFF, {"cohort_id": "COHORT"}),
+    "capstones.assign": (STAFF, {"version_id": "CAPSTONE_VERSION"}),
+    "capstones.unassign": (STAFF, {"assignment_id": "REVIEW_ASSIGNMENT"}),
+    "capstones.decide": (STAFF, {"version_id": "CAPSTONE_VERSION"}),
+    "capstones.outcomes": (STAFF, {"cohort_id": "COHORT"}),
+    "capstones.settings": (STAFF, {"cohort_id": "COHORT"}),
+    "capstones.library": (SIGNED_IN, {}),
+    "capstones.library_entry": (SIGNED_IN, {"capstone_id": "PUBLISHED_CAPSTONE"}),
+    "capstones.library_download": (
+        SIGNED_IN,
+        {"capstone_id": "PUBLISHED_CAPSTONE", "file_id": "LIBRARY_FILE"},
+    ),
 }
 
 ALLOWED = {
@@ -159,6 +201,12 @@ SAMPLE_KEYS = {
     "FILE_ITEM",
     "REFLECTION",
     "EXTENSION",
+    "CAPSTONE",
+    "CAPSTONE_VERSION",
+    "CAPSTONE_FILE",
+    "REVIEW_ASSIGNMENT",
+    "PUBLISHED_CAPSTONE",
+    "LIBRARY_FILE",
 }
 
 
@@ -192,7 +240,32 @@ def _samples(app: Flask, target_id: int) -> dict[str, int]:
         completed_at=utcnow(),
     )
     extension = ExtensionFactory(module_id=module.id, fellow_id=target_id)
+    capstone = CapstoneFactory(
+        cohort_id=cohort.id, fellow_id=target_id, status=CapstoneStatus.PROPOSAL_SUBMITTED
+    )
+    proposal = VersionFactory(capstone_id=capstone.id)
+    reviewer = MembershipFactory(cohort=cohort, role=CohortRole.REVIEWER).user_id
+    assignment = AssignmentFactory(version_id=proposal.id, reviewer_id=reviewer)
+    published = CapstoneFactory(
+        cohort_id=cohort.id,
+        fellow_id=MembershipFactory(cohort=cohort).user_id,
+        status=CapstoneStatus.APPROVED,
+        consent_at=utcnow(),
+        published_at=utcnow(),
+    )
+    final = VersionFactory(capstone_id=published.id, stage=Stage.FINAL)
+    DecisionFactory(version_id=final.id, outcome=Recommendation.APPROVE)
+    attached = CapstoneVersionFile(version_id=proposal.id, stored_file_id=pdf_id)
+    in_library = CapstoneVersionFile(version_id=final.id, stored_file_id=pdf_id, in_library=True)
+    db.session.add_all([attached, in_library])
+    db.session.commit()
     return {
+        "CAPSTONE": capstone.id,
+        "CAPSTONE_VERSION": proposal.id,
+        "CAPSTONE_FILE": attached.id,
+        "REVIEW_ASSIGNMENT": assignment.id,
+        "PUBLISHED_CAPSTONE": published.id,
+        "LIBRARY_FILE": in_library.id,
         "MODULE": module.id,
         "ITEM": reading.id,
         "REFLECTION_ITEM": prompt.id,
