@@ -33,6 +33,17 @@ def parse_int(value: object) -> int | None:
     return number if number <= MAX_INT else None
 
 
+def optional_id(value: object) -> int | None:
+    """A select's value as an id (a `coerce=` for SelectField): the empty placeholder is
+    None, anything that is not an id is -1, which no choice has, so the field refuses it."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    number = parse_int(value)
+    return -1 if number is None else number
+
+
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, str(label)) for value, label in pairs]

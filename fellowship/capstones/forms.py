@@ -54,7 +54,7 @@ from fellowship.capstones.services import (
     outcome_problems,
     topics_problem,
 )
-from fellowship.forms import ClearDateField, choices, parse_int
+from fellowship.forms import ClearDateField, choices, optional_id, parse_int
 
 STATUS_LABELS = {
     CapstoneStatus.DRAFT.value: _l("Draft"),
@@ -93,16 +93,6 @@ MARKDOWN_HINT = _l(
     "Markdown: a blank line between paragraphs, # at the start of a line for a heading, - for "
     "a list, [text](https://…) for a link, **bold**. Raw HTML is not shown."
 )
-
-
-def _optional_id(value: Any) -> int | None:
-    """A select's value as an id; the empty placeholder is None (anything odd is -1)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int):
-        return value
-    number = parse_int(value)
-    return -1 if number is None else number
 
 
 def _id(value: Any) -> int:
@@ -152,7 +142,7 @@ class CapstoneForm(FlaskForm):
         render_kw={"rows": 6},
     )
     strand = SelectField(
-        _l("Strand"), coerce=_optional_id, validators=[Optional()], validate_choice=True
+        _l("Strand"), coerce=optional_id, validators=[Optional()], validate_choice=True
     )
     school_level = SelectField(
         _l("School level"), coerce=_optional_text, validators=[Optional()], validate_choice=True

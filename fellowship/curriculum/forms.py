@@ -46,7 +46,7 @@ from fellowship.curriculum.services import (
     due_problem,
     url_problem,
 )
-from fellowship.forms import ClearDateField, choices, parse_int
+from fellowship.forms import ClearDateField, choices, optional_id
 
 KIND_LABELS = {
     ItemKind.READING.value: _l("Reading"),
@@ -83,16 +83,6 @@ class _MinutesField(IntegerField):
             raise ValueError(str(MINUTES_RANGE)) from error
 
 
-def _optional_id(value: Any) -> int | None:
-    """A select's value as an id; the empty placeholder is None (anything odd too)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int):
-        return value
-    number = parse_int(value)
-    return -1 if number is None else number
-
-
 def _title_field() -> StringField:
     return StringField(
         _l("Title"),
@@ -108,7 +98,7 @@ class ModuleForm(FlaskForm):
     title = _title_field()
     strand = SelectField(
         _l("Strand"),
-        coerce=_optional_id,
+        coerce=optional_id,
         validators=[InputRequired(message=STRAND_NEEDED)],
         validate_choice=True,
     )
@@ -278,7 +268,7 @@ class MoveForm(FlaskForm):
 class CopySourceForm(FlaskForm):
     source = SelectField(
         _l("Copy from"),
-        coerce=_optional_id,
+        coerce=optional_id,
         validators=[InputRequired(message=_l("Choose the cohort to copy from."))],
         validate_choice=True,
     )
