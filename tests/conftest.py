@@ -54,6 +54,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             session.exitstatus = 1
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs two workers), the browser journeys share one live
+    server with the demo data, and the deployment tests share Redis: each group stays on one
+    worker, in file order."""
+    for item in items:
+        path = item.path.as_posix()
+        if "/tests/e2e/" in path:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+        elif path.endswith("/tests/test_deployment.py"):
+            item.add_marker(pytest.mark.xdist_group("deployment"))
+
+
 # Databases -----------------------------------------------------------------------------
 
 
@@ -70,8 +82,26 @@ def database_for(kind: str, directory: Path) -> str:
         return f"sqlite:///{directory / 'test.db'}"
     assert TEST_DATABASE_URL
     url = database_url_from(TEST_DATABASE_URL)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:  # parallel workers: one database each, so their resets never collide
+        url = own_database(url, worker)
     reset_postgresql(url)
     return url
+
+
+def own_database(url: str, worker: str) -> str:
+    """`<database>_<worker>` next to the configured test database, created if missing."""
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def database_url_from(raw: str) -> str:
