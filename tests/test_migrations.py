@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import flask_migrate
 import pytest
 import sqlalchemy as sa
@@ -11,7 +13,9 @@ from alembic.migration import MigrationContext
 from fellowship.extensions import db
 from tests.conftest import DATABASES, TEST_DATABASE_URL, database_url_from, make_app
 
-MIGRATION_DB = "fellowship_migrations_test"
+# One scratch database per pytest-xdist worker: two workers dropping the same one would break
+# each other's run.
+MIGRATION_DB = "fellowship_migrations_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 @pytest.fixture(params=DATABASES)

@@ -13,7 +13,7 @@ import flask_migrate
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page, expect
 from werkzeug.serving import make_server
 
 from fellowship.db import commit
@@ -86,6 +86,15 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-sync",
         ],
     }
+
+
+def focus_on(control: Locator) -> None:
+    """Give a control the keyboard focus, as Tab would. Several browser contexts (one per
+    person in a journey) are open at once and only the front page's document has focus, so
+    the control's page comes to the front first."""
+    control.page.bring_to_front()
+    control.focus()
+    expect(control).to_be_focused()
 
 
 def check_accessibility(page: Page, name: str | None = None) -> None:

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from tests.conftest import body_of
-from tests.e2e.conftest import LiveServer, check_accessibility
+from tests.e2e.conftest import LiveServer, check_accessibility, focus_on
 from tests.e2e.test_convenings import COHORT
 from tests.e2e.test_curriculum import fits_the_phone, main_nav_link, open_cohort, subject_of
 from tests.e2e.test_journeys import sign_in
@@ -124,8 +124,7 @@ def score_by_keyboard(page: Page, levels: list[int]) -> None:
     expect(criteria).to_have_count(len(levels))
     for index, level in enumerate(levels):
         radios = criteria.nth(index).get_by_role("radio")
-        radios.first.focus()
-        expect(radios.first).to_be_focused()
+        focus_on(radios.first)
         page.keyboard.press("Space")
         for _ in range(level - 1):
             page.keyboard.press("ArrowDown")
@@ -136,8 +135,7 @@ def score_by_keyboard(page: Page, levels: list[int]) -> None:
 def tick(control: Locator) -> None:
     """Check a USWDS checkbox or radio from the keyboard (the input itself is drawn off
     screen; its label is what shows): focus it, press Space."""
-    control.focus()
-    expect(control).to_be_focused()
+    focus_on(control)
     control.page.keyboard.press("Space")
     expect(control).to_be_checked()
 
@@ -145,7 +143,7 @@ def tick(control: Locator) -> None:
 def recommend_by_keyboard(page: Page, choice: str) -> None:
     group = page.get_by_role("group", name="Your recommendation")
     approve = group.get_by_role("radio", name="Approve")
-    approve.focus()
+    focus_on(approve)
     page.keyboard.press("Space")
     if choice != "Approve":
         page.keyboard.press("ArrowDown")

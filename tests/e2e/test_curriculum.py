@@ -20,7 +20,7 @@ from fellowship.auth.models import User
 from fellowship.curriculum.models import ItemKind, ItemProgress, Module, ModuleItem
 from fellowship.db import db
 from tests.conftest import body_of
-from tests.e2e.conftest import LiveServer, check_accessibility
+from tests.e2e.conftest import LiveServer, check_accessibility, focus_on
 from tests.e2e.test_convenings import COHORT
 from tests.e2e.test_journeys import sign_in
 
@@ -66,8 +66,7 @@ def modules(page: Page) -> Locator:
 
 
 def press_enter_on(page: Page, control) -> None:
-    control.focus()
-    expect(control).to_be_focused()
+    focus_on(control)
     page.keyboard.press("Enter")
     page.wait_for_load_state()
 
@@ -397,8 +396,7 @@ def test_the_learning_pages_and_the_progress_grid_work_at_phone_width_with_the_k
     fits_the_phone(fellow)
     check_accessibility(fellow, "curriculum-module-phone")
     table = fellow.get_by_role("table").filter(has_text="Diverse by accident").first
-    table.focus()
-    expect(table).to_be_focused()
+    focus_on(table)
     fellow_context.close()
 
     facilitator_context = browser.new_context(viewport=phone)
