@@ -107,6 +107,16 @@ def check_accessibility(page: Page, name: str | None = None) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert results.violations_count == 0, results.generate_report()
+    # axe (4.x) no longer reports duplicate ids, and matches a label by `for` even when that
+    # id is taken by a heading first: a field can then have no name at all. Hidden inputs
+    # (each form's CSRF token and version) are never labelled or pointed at: left out.
+    duplicates = page.evaluate(
+        """() => { const seen = {}; const dup = new Set();
+            for (const el of document.querySelectorAll('[id]:not(input[type=hidden])')) {
+              if (seen[el.id]) dup.add(el.id); seen[el.id] = true; }
+            return [...dup]; }"""
+    )
+    assert duplicates == [], f"ids used more than once: {duplicates}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
