@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from fellowship.cohorts import bp as cohorts_bp
     from fellowship.convenings import bp as convenings_bp
     from fellowship.curriculum import bp as curriculum_bp
+    from fellowship.cycles import bp as cycles_bp
     from fellowship.dashboards import bp as dashboards_bp
 
     app.register_blueprint(auth_bp)
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(coaching_bp)
     app.register_blueprint(curriculum_bp)
     app.register_blueprint(capstones_bp)
+    app.register_blueprint(cycles_bp)
 
 
 def register_web_rules(app: Flask) -> None:

@@ -25,6 +25,7 @@ from fellowship.cohorts.models import (
 )
 from fellowship.convenings.demo import load_demo_convenings
 from fellowship.curriculum.demo import load_demo_curriculum
+from fellowship.cycles.demo import load_cycles_demo
 from fellowship.db import db, utcnow
 
 DEMO_PASSWORD = "fellowship-demo-2026"
@@ -74,6 +75,7 @@ def load_demo() -> int:
     password_hash = hash_password(DEMO_PASSWORD)
     created = _load_accounts(password_hash)
     _load_cohort(password_hash)
+    load_cycles_demo(password_hash)
     return created
 
 

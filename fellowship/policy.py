@@ -134,6 +134,7 @@ def forget_cached_memberships() -> None:
     g.pop("_assigned_versions", None)
     g.pop("_decided_versions", None)
     g.pop("_own_submitted_reviews", None)
+    g.pop("_cycle_memberships", None)
 
 
 def _cohort_role(user: Any, cohort_id: int, *roles: str, active: bool = True) -> bool:
@@ -706,6 +707,218 @@ def can_view_library_entry(user: Any, capstone: Any) -> bool:
     return _signed_in(user) and capstone.published_at is not None
 
 
+# Equity improvement cycles ------------------------------------------------------------------
+#
+# Staff and admins see and run every school's cycles. A cycle member (lead teacher, team
+# member, partner, staff liaison) reads every cycle of the schools they belong to - this
+# year's and earlier ones - and acts only in the cycles they are a member of, in their role:
+# the lead teacher and team write the plan and record measurements, PDSA tests and engagement;
+# the lead teacher (with staff) owns goals and the yearly review and signs for the school;
+# partners log the support they give. A closed cycle is a record: only staff change it (by
+# reopening it). A signed review is frozen for everyone. Fellows and coaches see none of this
+# unless they are also cycle members.
+
+_PLAN_ROLES = ("lead_teacher", "team_member", "staff_liaison")
+_GOAL_ROLES = ("lead_teacher", "staff_liaison")
+_SUPPORT_ROLES = ("partner", "staff_liaison")
+
+
+def _cycle_memberships(user: Any) -> dict[int, tuple[str, int]]:
+    """{cycle_id: (role, school_id)} for the user's cycle memberships (one query per request)."""
+    if not _signed_in(user):
+        return {}
+    cache = g.setdefault("_cycle_memberships", {})
+    if user.id not in cache:
+        from fellowship.cycles.models import Cycle, CycleMembership
+
+        rows = db.session.execute(
+            sa.select(CycleMembership.cycle_id, CycleMembership.role, Cycle.school_id)
+            .join(Cycle, Cycle.id == CycleMembership.cycle_id)
+            .where(CycleMembership.user_id == user.id)
+        )
+        cache[user.id] = {
+            cycle_id: (str(getattr(role, "value", role)), school_id)
+            for cycle_id, role, school_id in rows
+        }
+    return dict(cache[user.id])
+
+
+def _cycle_role(user: Any, cycle_id: int, *roles: str) -> bool:
+    membership = _cycle_memberships(user).get(cycle_id)
+    return membership is not None and (not roles or membership[0] in roles)
+
+
+def _member_of_school(user: Any, school_id: int) -> bool:
+    return any(school == school_id for _, school in _cycle_memberships(user).values())
+
+
+def _cycle_open(cycle: Any) -> bool:
+    return _status_of(cycle.stage) != "closed"
+
+
+def _status_of(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _acts_in_cycle(user: Any, cycle: Any, roles: tuple[str, ...]) -> bool:
+    """Staff, or a member of this cycle in one of these roles; never in a closed cycle."""
+    return _cycle_open(cycle) and (_is_staff(user) or _cycle_role(user, cycle.id, *roles))
+
+
+def _frozen(review: Any) -> bool:
+    return review.frozen_at is not None
+
+
+def can_manage_schools(user: Any) -> bool:
+    """Add, edit and import schools; see the list of every school."""
+    return _is_staff(user)
+
+
+def can_view_school(user: Any, school: Any) -> bool:
+    return _is_staff(user) or _member_of_school(user, school.id)
+
+
+def can_open_cycle(user: Any) -> bool:
+    """Open a school's cycle for a year, or next year's cycles for every school."""
+    return _is_staff(user)
+
+
+def can_view_my_cycles(user: Any) -> bool:
+    return _is_staff(user) or bool(_cycle_memberships(user))
+
+
+def can_view_cycle(user: Any, cycle: Any) -> bool:
+    return _is_staff(user) or _member_of_school(user, cycle.school_id)
+
+
+def can_manage_cycle_members(user: Any, cycle: Any) -> bool:
+    return _is_staff(user)
+
+
+def can_open_next_cycle(user: Any, cycle: Any) -> bool:
+    return _is_staff(user)
+
+
+def can_edit_initiative(user: Any, cycle: Any) -> bool:
+    """The initiative's text and its driver diagram."""
+    return _acts_in_cycle(user, cycle, _PLAN_ROLES)
+
+
+def can_change_stage(user: Any, cycle: Any) -> bool:
+    """Move the cycle forward or back a stage; only staff reopen a closed cycle."""
+    if _is_staff(user):
+        return True
+    return _acts_in_cycle(user, cycle, ("lead_teacher",))
+
+
+def can_edit_goals(user: Any, cycle: Any) -> bool:
+    """Add, change and remove goals, and set or clear a goal's status by hand."""
+    return _acts_in_cycle(user, cycle, _GOAL_ROLES)
+
+
+def can_record_measurement(user: Any, cycle: Any) -> bool:
+    return _acts_in_cycle(user, cycle, _PLAN_ROLES)
+
+
+def can_delete_measurement(user: Any, measurement: Any, cycle: Any) -> bool:
+    """Whoever recorded it, the lead teacher, or staff."""
+    if not _acts_in_cycle(user, cycle, _PLAN_ROLES):
+        return False
+    return (
+        _is_staff(user)
+        or _cycle_role(user, cycle.id, *_GOAL_ROLES)
+        or measurement.recorded_by_id == user.id
+    )
+
+
+def can_view_evidence(user: Any, measurement: Any, cycle: Any) -> bool:
+    return can_view_cycle(user, cycle)
+
+
+def can_edit_improvement_tests(user: Any, cycle: Any) -> bool:
+    return _acts_in_cycle(user, cycle, _PLAN_ROLES)
+
+
+def can_log_engagement(user: Any, cycle: Any) -> bool:
+    return _acts_in_cycle(user, cycle, _PLAN_ROLES)
+
+
+def can_log_support(user: Any, cycle: Any) -> bool:
+    """Partners (and staff) record the support they give to the school."""
+    return _acts_in_cycle(user, cycle, _SUPPORT_ROLES)
+
+
+def can_edit_support(user: Any, activity: Any, cycle: Any) -> bool:
+    """Staff, or the partner who recorded the entry while still in the cycle."""
+    if not _cycle_open(cycle):
+        return False
+    return _is_staff(user) or (
+        _cycle_role(user, cycle.id, *_SUPPORT_ROLES) and activity.recorded_by_id == user.id
+    )
+
+
+def can_view_support_report(user: Any) -> bool:
+    """Support totals across schools: staff see every school's, partners their own."""
+    return _is_staff(user) or any(
+        role == "partner" for role, _ in _cycle_memberships(user).values()
+    )
+
+
+def can_schedule_review(user: Any, cycle: Any) -> bool:
+    return _is_staff(user) and _cycle_open(cycle)
+
+
+def can_view_goals_review(user: Any, review: Any, cycle: Any) -> bool:
+    return can_view_cycle(user, cycle)
+
+
+def can_record_goals_review(user: Any, review: Any, cycle: Any) -> bool:
+    """Rate goals, write the discussion notes and next year's goals, change the date."""
+    if _frozen(review):
+        return False
+    return _is_staff(user) or (_cycle_open(cycle) and _cycle_role(user, cycle.id, "lead_teacher"))
+
+
+def can_sign_review_as_lead(user: Any, review: Any, cycle: Any) -> bool:
+    return (
+        not _frozen(review)
+        and review.lead_signed_at is None
+        and _cycle_open(cycle)
+        and _cycle_role(user, cycle.id, "lead_teacher")
+        and review.staff_signed_by_id != user.id
+    )
+
+
+def can_sign_review_as_staff(user: Any, review: Any, cycle: Any) -> bool:
+    """The staff reviewer's signature; never the same person as the lead teacher's."""
+    return (
+        not _frozen(review)
+        and review.staff_signed_at is None
+        and _is_staff(user)
+        and review.lead_signed_by_id != user.id
+    )
+
+
+def can_amend_review(user: Any, review: Any, cycle: Any) -> bool:
+    """Start a correction of a signed review (the amendment is signed again by both); a
+    review already corrected is amended through its latest amendment."""
+    return (
+        _frozen(review)
+        and _status_of(review.status) != "amended"
+        and (
+            _is_staff(user) or (_cycle_open(cycle) and _cycle_role(user, cycle.id, "lead_teacher"))
+        )
+    )
+
+
+def can_download_review_packet(user: Any, review: Any, cycle: Any) -> bool:
+    return can_view_goals_review(user, review, cycle)
+
+
+def can_view_portfolio(user: Any) -> bool:
+    return _is_staff(user)
+
+
 # List scoping --------------------------------------------------------------------------
 
 
@@ -731,6 +944,34 @@ def cohorts_visible_to(user: Any) -> sa.Select[Any]:
         CohortMembership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.COMPLETED]),
     )
     return query.where(Cohort.id.in_(mine))
+
+
+def cycles_visible_to(user: Any) -> sa.Select[Any]:
+    """The cycles a user may list: all for staff; every cycle of their schools for members."""
+    from fellowship.cycles.models import Cycle
+
+    query = sa.select(Cycle)
+    if _is_staff(user):
+        return query
+    schools = {school for _, school in _cycle_memberships(user).values()}
+    if not schools:
+        return query.where(sa.false())
+    return query.where(Cycle.school_id.in_(sorted(schools)))
+
+
+def support_cycles_visible_to(user: Any) -> sa.Select[Any] | None:
+    """The cycles whose support entries a person's support report counts: None for every
+    cycle (staff); for a partner the ids of the cycles they are a partner in - not their
+    schools' other cycles, where other partners worked."""
+    from fellowship.cycles.models import CycleMembership, CycleRole
+
+    if _is_staff(user):
+        return None
+    if not _signed_in(user):
+        return sa.select(CycleMembership.cycle_id).where(sa.false())
+    return sa.select(CycleMembership.cycle_id).where(
+        CycleMembership.user_id == user.id, CycleMembership.role == CycleRole.PARTNER
+    )
 
 
 DECISIONS = {

@@ -33,6 +33,8 @@ def label_for(day: date) -> str:
 
 def parse_label(label: str) -> tuple[date, date] | None:
     """ "2026-27" -> (2026-07-01, 2027-06-30); None when the label is not a school year."""
+    if not label.isascii():  # full-width digits are not a label, though int() reads them
+        return None
     first, _, second = label.strip().partition("-")
     if not (first.isdigit() and second.isdigit() and len(first) == 4 and len(second) == 2):
         return None

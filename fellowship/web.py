@@ -204,6 +204,17 @@ def healthz() -> Any:
     return jsonify(status="ok", database="ok")
 
 
+def format_number(value: float | int | None, places: int = 2) -> str:
+    """A number in the reader's locale with at most `places` decimals (1,234.5 / 1.234,5);
+    an empty string for None."""
+    if value is None:
+        return ""
+    from flask_babel import format_decimal
+
+    pattern = "#,##0." + "#" * places if places > 0 else "#,##0"
+    return str(format_decimal(round(float(value), places), format=pattern))
+
+
 def register_web(app: Flask) -> None:
     # First of all before-request functions, so every log line and error page has the id.
     app.before_request_funcs.setdefault(None, []).insert(0, _assign_request_id)
@@ -223,3 +234,4 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["file_size"] = size_label
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["reading"] = render_reading
+    app.jinja_env.filters["number"] = format_number

@@ -118,6 +118,7 @@ def test_every_decision_in_policy_is_in_a_table():
     from tests.coaching.test_checkin_policy import TABLE as CHECKIN_TABLE
     from tests.cohorts.test_cohort_policy import TABLE as COHORT_TABLE
     from tests.curriculum.test_curriculum_policy import DECISIONS as CURRICULUM_DECISIONS
+    from tests.cycles.test_cycle_policy import DECISIONS as CYCLE_DECISIONS
 
     tested = (
         {row[0] for row in TABLE}
@@ -125,6 +126,7 @@ def test_every_decision_in_policy_is_in_a_table():
         | set(CHECKIN_TABLE)
         | CURRICULUM_DECISIONS
         | CAPSTONE_DECISIONS
+        | CYCLE_DECISIONS
         | {
             "can_log_checkin",
             "can_complete_action_item",

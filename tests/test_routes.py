@@ -20,6 +20,7 @@ from fellowship.capstones.models import (
 from fellowship.coaching.models import ActionItem
 from fellowship.cohorts.models import CohortRole
 from fellowship.curriculum.models import ItemKind
+from fellowship.cycles.models import ReviewStatus
 from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.uploads import store_file
@@ -32,6 +33,18 @@ from tests.capstones.helpers import (
 from tests.conftest import csrf_token, sign_in
 from tests.convenings.helpers import ConveningFactory
 from tests.curriculum.helpers import ExtensionFactory, ItemFactory, ModuleFactory, ProgressFactory
+from tests.cycles.helpers import (
+    CycleMemberFactory,
+    DriverFactory,
+    EngagementFactory,
+    GoalFactory,
+    ImprovementTestFactory,
+    MeasurementFactory,
+    ProposedGoalFactory,
+    ReviewFactory,
+    SupportFactory,
+    cycle_with_team,
+)
 from tests.factories import (
     CheckInFactory,
     CoachAssignmentFactory,
@@ -169,6 +182,76 @@ MATRIX: dict[str, tuple[str, dict[str, object]]] = {
         SIGNED_IN,
         {"capstone_id": "PUBLISHED_CAPSTONE", "file_id": "LIBRARY_FILE"},
     ),
+    # Equity improvement cycles: staff and admins; members of a school's cycles get in by
+    # relation (tests/cycles), a plain member never.
+    "cycles.schools": (STAFF, {}),
+    "cycles.school_new": (STAFF, {}),
+    "cycles.school_edit": (STAFF, {"school_id": "SCHOOL"}),
+    "cycles.school_show": (STAFF, {"school_id": "SCHOOL"}),
+    "cycles.schools_import": (STAFF, {}),
+    "cycles.index": (STAFF, {}),
+    "cycles.new": (STAFF, {}),
+    "cycles.members": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.member_add": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.member_update": (STAFF, {"cycle_id": "CYCLE", "membership_id": "CYCLE_MEMBER"}),
+    "cycles.member_remove": (STAFF, {"cycle_id": "CYCLE", "membership_id": "CYCLE_MEMBER"}),
+    "cycles.open_next": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.open_next_all": (STAFF, {}),
+    "cycles.show": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.initiative_edit": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.stage": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.driver_new": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.driver_edit": (STAFF, {"cycle_id": "CYCLE", "driver_id": "DRIVER"}),
+    "cycles.driver_delete": (STAFF, {"cycle_id": "CYCLE", "driver_id": "DRIVER"}),
+    "cycles.driver_move": (STAFF, {"cycle_id": "CYCLE", "driver_id": "DRIVER"}),
+    "cycles.tests": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.test_new": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.test_show": (STAFF, {"cycle_id": "CYCLE", "test_id": "PDSA"}),
+    "cycles.test_edit": (STAFF, {"cycle_id": "CYCLE", "test_id": "PDSA"}),
+    "cycles.engagement": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.engagement_new": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.engagement_edit": (STAFF, {"cycle_id": "CYCLE", "session_id": "ENGAGEMENT"}),
+    "cycles.engagement_delete": (STAFF, {"cycle_id": "CYCLE", "session_id": "ENGAGEMENT"}),
+    "cycles.goals": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.goal_new": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.goal_show": (STAFF, {"cycle_id": "CYCLE", "goal_id": "GOAL"}),
+    "cycles.goal_edit": (STAFF, {"cycle_id": "CYCLE", "goal_id": "GOAL"}),
+    "cycles.goal_delete": (STAFF, {"cycle_id": "CYCLE", "goal_id": "GOAL"}),
+    "cycles.goal_override": (STAFF, {"cycle_id": "CYCLE", "goal_id": "GOAL"}),
+    "cycles.goal_override_clear": (STAFF, {"cycle_id": "CYCLE", "goal_id": "GOAL"}),
+    "cycles.measurement_new": (STAFF, {"cycle_id": "CYCLE", "goal_id": "GOAL"}),
+    "cycles.measurement_delete": (STAFF, {"cycle_id": "CYCLE", "measurement_id": "MEASUREMENT"}),
+    "cycles.measurement_evidence": (
+        STAFF,
+        {"cycle_id": "CYCLE", "measurement_id": "EVIDENCE_MEASUREMENT"},
+    ),
+    "cycles.support": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.support_new": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.support_edit": (STAFF, {"cycle_id": "CYCLE", "activity_id": "SUPPORT"}),
+    "cycles.support_delete": (STAFF, {"cycle_id": "CYCLE", "activity_id": "SUPPORT"}),
+    "cycles.support_report": (STAFF, {}),
+    "cycles.support_report_csv": (STAFF, {}),
+    "cycles.portfolio": (STAFF, {}),
+    "cycles.portfolio_csv": (STAFF, {}),
+    "cycles.portfolio_years": (STAFF, {}),
+    "cycles.reviews": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.review_schedule": (STAFF, {"cycle_id": "CYCLE"}),
+    "cycles.review_show": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
+    "cycles.review_edit": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
+    "cycles.review_ratings": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
+    "cycles.review_notes": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
+    "cycles.review_goal_new": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
+    "cycles.review_goal_edit": (
+        STAFF,
+        {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW", "proposed_id": "PROPOSED_GOAL"},
+    ),
+    "cycles.review_goal_delete": (
+        STAFF,
+        {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW", "proposed_id": "PROPOSED_GOAL"},
+    ),
+    "cycles.review_sign": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
+    "cycles.review_amend": (STAFF, {"cycle_id": "CYCLE", "review_id": "SIGNED_REVIEW"}),
+    "cycles.review_pdf": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
 }
 
 ALLOWED = {
@@ -188,6 +271,19 @@ def test_every_route_is_in_the_access_matrix(app: Flask):
 
 
 SAMPLE_KEYS = {
+    "SCHOOL",
+    "CYCLE",
+    "CYCLE_MEMBER",
+    "DRIVER",
+    "GOAL",
+    "MEASUREMENT",
+    "EVIDENCE_MEASUREMENT",
+    "PDSA",
+    "SUPPORT",
+    "ENGAGEMENT",
+    "GOALS_REVIEW",
+    "SIGNED_REVIEW",
+    "PROPOSED_GOAL",
     "COHORT",
     "MEMBERSHIP",
     "CONVENING",
@@ -259,7 +355,33 @@ def _samples(app: Flask, target_id: int) -> dict[str, int]:
     in_library = CapstoneVersionFile(version_id=final.id, stored_file_id=pdf_id, in_library=True)
     db.session.add_all([attached, in_library])
     db.session.commit()
+    team = cycle_with_team()
+    cycle = team.cycle
+    goal = GoalFactory(cycle_id=cycle.id)
+    driver = DriverFactory(cycle_id=cycle.id)
+    review = ReviewFactory(cycle_id=cycle.id)
     return {
+        "SCHOOL": cycle.school_id,
+        "CYCLE": cycle.id,
+        "CYCLE_MEMBER": CycleMemberFactory(cycle_id=cycle.id).id,
+        "DRIVER": driver.id,
+        "GOAL": goal.id,
+        "MEASUREMENT": MeasurementFactory(goal_id=goal.id, recorded_by_id=team.member.id).id,
+        "EVIDENCE_MEASUREMENT": MeasurementFactory(goal_id=goal.id, evidence_file_id=pdf_id).id,
+        "PDSA": ImprovementTestFactory(cycle_id=cycle.id, driver_id=driver.id).id,
+        "SUPPORT": SupportFactory(cycle_id=cycle.id, recorded_by_id=team.partner.id).id,
+        "ENGAGEMENT": EngagementFactory(cycle_id=cycle.id).id,
+        "GOALS_REVIEW": review.id,
+        "SIGNED_REVIEW": ReviewFactory(
+            cycle_id=cycle.id,
+            status=ReviewStatus.SIGNED,
+            lead_signed_by_id=team.lead.id,
+            lead_signed_at=utcnow(),
+            staff_signed_at=utcnow(),
+            frozen_at=utcnow(),
+            snapshot={"packet": {}},
+        ).id,
+        "PROPOSED_GOAL": ProposedGoalFactory(review_id=review.id, goal_id=goal.id).id,
         "CAPSTONE": capstone.id,
         "CAPSTONE_VERSION": proposal.id,
         "CAPSTONE_FILE": attached.id,
@@ -320,12 +442,12 @@ def test_the_access_matrix_holds_for_every_role(app: Flask, client, endpoint, wh
     if method == "POST":
         data["csrf_token"] = csrf_token(client, "/profile" if who != "anonymous" else "/login")
     events_before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
-    coaching_before = _snapshot(COACHING_TABLES)
+    watched_before = _snapshot(WATCHED_TABLES)
     response = client.open(url, method=method, data=data)
     response.close()  # a download streams a file: close it
     if level not in ALLOWED[who]:
         db.session.expire_all()
-        assert _snapshot(COACHING_TABLES) == coaching_before
+        assert _snapshot(WATCHED_TABLES) == watched_before
         after = db.session.get(User, target.id)
         assert (after.role, after.is_active, after.password_hash) == (Role.MEMBER, active, None)
         assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == events_before
@@ -346,13 +468,25 @@ def test_a_wrong_token_link_is_not_found(app: Flask, client, endpoint):
     assert response.status_code == 404
 
 
-COACHING_TABLES = {
+WATCHED_TABLES = {
     "checkins",
     "checkin_private_notes",
     "checkin_focuses",
     "checkin_replies",
     "action_items",
     "outbox_messages",
+    "schools",
+    "cycles",
+    "cycle_memberships",
+    "drivers",
+    "goals",
+    "measurements",
+    "improvement_tests",
+    "support_activities",
+    "engagement_sessions",
+    "goals_reviews",
+    "goal_ratings",
+    "proposed_goals",
 }
 
 
@@ -366,6 +500,12 @@ def _snapshot(only: set[str] | None = None) -> dict[str, list[tuple]]:
         if only is None or table.name in only
     }
 
+
+AUDITED_DOWNLOADS = {
+    "cycles.portfolio_csv",
+    "cycles.support_report_csv",
+    "cycles.review_pdf",
+}
 
 GET_PAGES = [
     endpoint
@@ -385,6 +525,16 @@ def test_no_get_request_changes_the_database(app: Flask, client, endpoint):
     response = client.get(url)
     response.close()
     if "GET" not in methods:
-        assert response.status_code == 405
+        # 405, unless the same address is another route's page (POST /cycles/1/members adds
+        # a member; GET /cycles/1/members lists them).
+        rule = next(r.rule for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        shared = any(r.rule == rule and "GET" in r.methods for r in app.url_map.iter_rules())
+        assert response.status_code == (200 if shared else 405)
     db.session.expire_all()
-    assert _snapshot() == before
+    after = _snapshot()
+    if endpoint in AUDITED_DOWNLOADS:
+        # An export or packet download is a sensitive read: its one audit row is the only
+        # write (QUALITY.md, audit log).
+        added = set(after.pop("audit_events")) - set(before.pop("audit_events"))
+        assert len(added) == 1
+    assert after == before

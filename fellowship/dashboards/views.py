@@ -14,6 +14,8 @@ from fellowship.cohorts import queries as cohort_queries
 from fellowship.cohorts.forms import ROLE_LABELS
 from fellowship.curriculum import learning_queries
 from fellowship.curriculum.queries import local_today
+from fellowship.cycles import home_queries as cycle_home_queries
+from fellowship.cycles.status import STALE_AFTER_DAYS
 from fellowship.dashboards import bp
 from fellowship.db import utcnow
 from fellowship.web import require
@@ -27,14 +29,19 @@ def home() -> Any:
     overview = people_queries.people_overview() if policy.can_view_people(current_user) else None
     previous = session.get("previous_login_at")
     memberships = cohort_queries.memberships_of(current_user.id)
-    learning = learning_queries.home_learning(
-        current_user.id, memberships, local_today(current_user.timezone), utcnow()
+    today = local_today(current_user.timezone)
+    learning = learning_queries.home_learning(current_user.id, memberships, today, utcnow())
+    # School cycles: the person's cycles, a partner's schools, staff's counts for the year.
+    cycle_home = cycle_home_queries.cycle_home(
+        current_user.id, today, staff_counts=policy.can_view_portfolio(current_user)
     )
     return render_template(
         "dashboards/home.html",
         overview=overview,
         cohorts=memberships,
         learning=learning,
+        cycle_home=cycle_home,
+        stale_days=STALE_AFTER_DAYS,
         role_labels=ROLE_LABELS,
         previous_login_at=datetime.fromisoformat(previous) if previous else None,
     )
