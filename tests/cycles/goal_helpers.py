@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
-from werkzeug.routing import Rule
 
 from fellowship.audit import AuditEvent
 from fellowship.auth.models import User
@@ -31,31 +29,6 @@ from tests.cycles.helpers import (
     cycle_with_team,
 )
 from tests.factories import AdminFactory, MembershipFactory, StaffFactory
-
-# Tabs of the cycle header that other areas own. Until they land, a page rendering the header
-# needs some endpoint by each name: `stand_in_missing_tabs` adds a throwaway one, only for
-# endpoints the app does not have.
-HEADER_ENDPOINTS = {
-    "cycles.show": "/cycles/<int:cycle_id>/__stand_in__/show",
-    "cycles.tests": "/cycles/<int:cycle_id>/__stand_in__/tests",
-    "cycles.engagement": "/cycles/<int:cycle_id>/__stand_in__/engagement",
-    "cycles.reviews": "/cycles/<int:cycle_id>/__stand_in__/reviews",
-    "cycles.members": "/cycles/<int:cycle_id>/__stand_in__/members",
-    "cycles.school_show": "/schools/<int:school_id>/__stand_in__",
-}
-
-
-def stand_in_missing_tabs(app: Flask) -> list[str]:
-    """Register a placeholder route for each header endpoint the app lacks; the names added."""
-    added = []
-    for endpoint, path in HEADER_ENDPOINTS.items():
-        if endpoint in app.view_functions:
-            continue
-        app.url_map.add(Rule(path, endpoint=endpoint, methods=["GET"]))
-        app.view_functions[endpoint] = lambda **_kwargs: ("stand-in", 200)
-        added.append(endpoint)
-    return added
-
 
 PEOPLE = [
     "lead teacher",

@@ -18,7 +18,7 @@ from fellowship.cycles.models import Measurement
 from fellowship.extensions import db
 from fellowship.uploads import StoredFile
 from tests.conftest import csrf_token, sign_in
-from tests.cycles.goal_helpers import PEOPLE, snapshot, stand_in_missing_tabs, world
+from tests.cycles.goal_helpers import PEOPLE, snapshot, world
 from tests.cycles.helpers import GoalFactory, MeasurementFactory
 from tests.upload_attacks import Attack, attacks, valid_docx, valid_pdf, valid_png
 
@@ -29,7 +29,6 @@ READERS = {"lead teacher", "team member", "partner", "staff liaison", "staff", "
 
 @pytest.fixture(autouse=True)
 def upload_limit(app: Flask, monkeypatch: pytest.MonkeyPatch) -> int:
-    stand_in_missing_tabs(app)
     monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", LIMIT)
     return LIMIT
 

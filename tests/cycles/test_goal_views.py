@@ -18,7 +18,6 @@ from tests.cycles.goal_helpers import (
     audit_actions,
     goal_form,
     snapshot,
-    stand_in_missing_tabs,
     text_of,
     world,
 )
@@ -27,11 +26,6 @@ from tests.cycles.helpers import GoalFactory, MeasurementFactory
 READERS = {"lead teacher", "team member", "partner", "staff liaison", "staff", "admin"}
 GOAL_EDITORS = {"lead teacher", "staff liaison", "staff", "admin"}
 RECORDERS = {"lead teacher", "team member", "staff liaison", "staff", "admin"}
-
-
-@pytest.fixture(autouse=True)
-def _header_tabs(app):
-    stand_in_missing_tabs(app)
 
 
 def page(client, path: str, status: int = 200) -> str:

@@ -20,7 +20,6 @@ from tests.cycles.goal_helpers import (
     PEOPLE,
     audit_actions,
     snapshot,
-    stand_in_missing_tabs,
     support_form,
     text_of,
     world,
@@ -36,11 +35,6 @@ from tests.factories import SchoolYearFactory
 
 READERS = {"lead teacher", "team member", "partner", "staff liaison", "staff", "admin"}
 LOGGERS = {"partner", "staff liaison", "staff", "admin"}
-
-
-@pytest.fixture(autouse=True)
-def _header_tabs(app):
-    stand_in_missing_tabs(app)
 
 
 def page(client, path: str, status: int = 200) -> str:
