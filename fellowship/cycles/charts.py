@@ -122,6 +122,8 @@ def describe(spec: ChartSpec) -> str:
 
 def _nice_step(span: float, ticks: int) -> float:
     raw = span / max(ticks, 1)
+    if not (raw > 0 and math.isfinite(raw)):  # a span too small to divide (stored before the
+        return 1.0  # nine-decimal rule, or in an old snapshot): one unit a tick
     magnitude = 10 ** math.floor(math.log10(raw))
     for factor in (1, 2, 2.5, 5, 10):
         if raw <= factor * magnitude:
@@ -133,7 +135,7 @@ def value_range(spec: ChartSpec) -> tuple[float, float, list[float]]:
     """(low, high, ticks) of the value axis: every value inside, round tick values."""
     values = [spec.baseline_value, spec.target_value, *(value for _, value in spec.points)]
     low, high = min(values), max(values)
-    if high == low:
+    if high - low <= max(abs(high), abs(low), 1.0) * 1e-9:  # equal, or as good as
         pad = abs(high) * 0.1 or 1.0
         low, high = low - pad, high + pad
     step = _nice_step(high - low, 4)

@@ -37,6 +37,7 @@ STATUS_RULE = {
     "band": format(status.HOLD_TOLERANCE * 100, "g"),
     "at_risk": format(status.AT_RISK_FROM * 100, "g"),
     "stale_days": status.STALE_AFTER_DAYS,
+    "zero_band": format(status.HOLD_TOLERANCE, "g"),
 }
 
 

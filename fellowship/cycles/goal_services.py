@@ -194,7 +194,9 @@ def parse_number(text: str | None) -> float:
     except (InvalidOperation, OverflowError) as error:
         raise NumberProblem(str(NUMBER_OUT_OF_RANGE)) from error
     check_number(value)
-    return value + 0.0  # no negative zero
+    # Nine decimals at most: a measure never needs more, and a value like 5e-324 would make a
+    # chart's scale collapse and an edit form unable to show the number back.
+    return round(value, 9) + 0.0  # no negative zero
 
 
 def check_number(value: float) -> None:

@@ -251,6 +251,7 @@ def portfolio_csv() -> Any:
     name = f"portfolio-{data.year.label if data.year else 'none'}.csv"
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"  # every school's figures
     return response
 
 

@@ -9,7 +9,8 @@ The rule, for a goal with a baseline (value, date), a target, a direction and a 
 
 1. No measurement taken after the baseline date: **no data**.
 2. The latest measurement reaches the target (raise: at or above it; lower: at or below it;
-   hold: within the tolerance band, 5 % of the target either side): **met**.
+   hold: within the tolerance band, 5 % of the target either side, or 0.05 either side of
+   a target of 0): **met**.
 3. Not met and the due date has passed: **off track**.
 4. Otherwise the trend decides. A straight line is fitted (least squares) through the
    baseline and every measurement since, and followed to the due date. The share of the way

@@ -188,3 +188,11 @@ def test_value_ticks_are_round_and_cover_every_value(ctx):
     steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
     assert len(steps) == 1
     assert all(re.fullmatch(r"-?\d+(\.\d)?", f"{t:g}") for t in ticks)
+
+
+def test_a_chart_whose_values_all_but_coincide_still_draws(ctx):
+    """A goal stored before numbers were kept to nine decimals (baseline 0, target 5e-324)."""
+    svg = charts.goal_chart(
+        summary((date(2026, 10, 1), 5e-324), baseline_value=0.0, target_value=5e-324)
+    )
+    assert parse(svg).get("role") == "img"

@@ -54,6 +54,9 @@ from tests.upload_attacks import valid_pdf
         ("-1e12", -1e12),
         ("1000000000000", 1e12),
         ("-0", 0.0),
+        ("5e-324", 0.0),  # nine decimals at most: a chart's scale cannot collapse
+        ("0.0000000004", 0.0),
+        ("0.123456789", 0.123456789),
     ],
 )
 def test_a_number_is_read_with_a_point_or_a_comma(text, value):
