@@ -34,7 +34,7 @@ def parse_int(value: object) -> int | None:
 
 
 def optional_id(value: object) -> int | None:
-    """A select's value as an id (a `coerce=` for SelectField): the empty placeholder is
+    """A select's value as an id (a `coerce=` for SelectField): the empty first choice is
     None, anything that is not an id is -1, which no choice has, so the field refuses it."""
     if value is None or value == "":
         return None
@@ -44,9 +44,11 @@ def optional_id(value: object) -> int | None:
     return -1 if number is None else number
 
 
-def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms select choices."""
-    return [SelectChoice(value, str(label)) for value, label in pairs]
+def choices(pairs: Iterable[tuple[str, str]], *, empty: str | None = None) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices; `empty` labels a first choice with the
+    value "" ("Choose a strand", "None"), which `optional_id` reads as None."""
+    first = [SelectChoice("", str(empty))] if empty is not None else []
+    return first + [SelectChoice(value, str(label)) for value, label in pairs]
 
 
 def language_choices() -> list[SelectChoice]:

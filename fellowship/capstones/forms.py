@@ -169,8 +169,9 @@ class CapstoneForm(FlaskForm):
         self.school_level.invalid_choice_message = str(_l("Choose one of the school levels."))
 
     def set_strands(self, strands: list[tuple[int, str]]) -> None:
-        placeholder = [("", str(_l("No strand")))]
-        self.strand.choices = choices(placeholder + [(str(i), name) for i, name in strands])
+        self.strand.choices = choices(
+            [(str(i), name) for i, name in strands], empty=str(_l("No strand"))
+        )
 
     def validate_topics(self, field: Field) -> None:
         problem = topics_problem(field.data)

@@ -154,8 +154,9 @@ class ModuleForm(FlaskForm):
         self.strand.invalid_choice_message = str(STRAND_NEEDED)
 
     def set_choices(self, strands: list[tuple[int, str]], others: list[tuple[int, str]]) -> None:
-        placeholder = [("", str(_l("Choose a strand")))]
-        self.strand.choices = choices(placeholder + [(str(i), name) for i, name in strands])
+        self.strand.choices = choices(
+            [(str(i), name) for i, name in strands], empty=str(_l("Choose a strand"))
+        )
         self.prerequisites.choices = list(others)
 
     def validate_due_on(self, field: Field) -> None:
@@ -279,8 +280,9 @@ class CopySourceForm(FlaskForm):
         self.source.invalid_choice_message = str(_l("Choose one of the cohorts listed."))
 
     def set_choices(self, sources: list[tuple[int, str]]) -> None:
-        placeholder = [("", str(_l("Choose a cohort")))]
-        self.source.choices = choices(placeholder + [(str(i), label) for i, label in sources])
+        self.source.choices = choices(
+            [(str(i), label) for i, label in sources], empty=str(_l("Choose a cohort"))
+        )
 
 
 class ConfirmCopyForm(FlaskForm):

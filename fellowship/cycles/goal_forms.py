@@ -143,10 +143,7 @@ class GoalForm(FlaskForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.due_range = due_range  # the due dates the cycle allows (see goal_services)
-        placeholder = [("", str(_l("Choose a category")))]
-        self.category.choices = choices(
-            placeholder + [(key, str(label)) for key, label in CATEGORY_LABELS.items()]
-        )
+        self.category.choices = choices(CATEGORY_LABELS.items(), empty=str(_l("Choose a category")))
         self.category.invalid_choice_message = str(rules.CATEGORY_NEEDED)
         self.direction.choices = [
             (GoalDirection.RAISE.value, str(_l("Raise: a higher value is better"))),
@@ -248,10 +245,7 @@ class OverrideForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        placeholder = [("", str(_l("Choose a status")))]
-        self.status.choices = choices(
-            placeholder + [(key, str(label)) for key, label in STATUS_LABELS.items()]
-        )
+        self.status.choices = choices(STATUS_LABELS.items(), empty=str(_l("Choose a status")))
         self.status.invalid_choice_message = str(rules.STATUS_NEEDED)
 
 

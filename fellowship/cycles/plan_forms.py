@@ -237,8 +237,9 @@ class PdsaForm(FlaskForm):
         self.decision.invalid_choice_message = str(_l("Choose adopt, adapt or abandon."))
 
     def set_change_ideas(self, ideas: list[tuple[int, str]]) -> None:
-        placeholder = [("", str(_l("None")))]
-        self.driver.choices = choices(placeholder + [(str(i), _short(t)) for i, t in ideas])
+        self.driver.choices = choices(
+            [(str(i), _short(t)) for i, t in ideas], empty=str(_l("None"))
+        )
 
     def validate_ended_on(self, field: Field) -> None:
         start = self.started_on.data

@@ -107,8 +107,9 @@ class SupportForm(FlaskForm):
         self.goal.invalid_choice_message = str(rules.GOAL_NOT_IN_CYCLE)
 
     def set_goals(self, goals: list[tuple[int, str]]) -> None:
-        placeholder = [("", str(_l("No linked goal")))]
-        self.goal.choices = choices(placeholder + [(str(i), title) for i, title in goals])
+        self.goal.choices = choices(
+            [(str(i), title) for i, title in goals], empty=str(_l("No linked goal"))
+        )
 
     def validate_held_on(self, field: Field) -> None:
         if field.data is None:
