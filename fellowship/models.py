@@ -45,6 +45,13 @@ from fellowship.cycles.models import (
     School,
     SupportActivity,
 )
+from fellowship.integration.models import (
+    EnrollmentCount,
+    IntegrationCountsVersion,
+    IntegrationFigures,
+    IntegrationObjective,
+    IntegrationSettings,
+)
 from fellowship.mail import OutboxMessage
 from fellowship.school_years import SchoolYear
 from fellowship.uploads import StoredFile
@@ -72,11 +79,16 @@ __all__ = [
     "Driver",
     "DueDateExtension",
     "EngagementSession",
+    "EnrollmentCount",
     "Goal",
     "GoalRating",
     "GoalsReview",
     "GraduateOutcome",
     "ImprovementTest",
+    "IntegrationCountsVersion",
+    "IntegrationFigures",
+    "IntegrationObjective",
+    "IntegrationSettings",
     "Invitation",
     "ItemProgress",
     "LoginSession",

@@ -919,6 +919,42 @@ def can_view_portfolio(user: Any) -> bool:
     return _is_staff(user)
 
 
+# Integration data -------------------------------------------------------------------------
+
+# Enrollment counts describe students, in aggregate. Staff and admins read the district's
+# integration figures - always after small-cell suppression - import counts, export them and
+# set magnet schools' objectives. Only admins change the settings (which groups count as
+# "minority", the small-cell threshold) and read the raw, unsuppressed counts. A school's
+# cycle members read their own school's suppressed figures: its page and its review packet.
+
+
+def can_view_integration(user: Any) -> bool:
+    """The district dashboard and the exports."""
+    return _is_staff(user)
+
+
+def can_import_enrollment(user: Any) -> bool:
+    return _is_staff(user)
+
+
+def can_view_school_integration(user: Any, school: Any) -> bool:
+    return _is_staff(user) or _member_of_school(user, school.id)
+
+
+def can_set_objective(user: Any, school: Any) -> bool:
+    """Objectives are for magnet schools."""
+    return _is_staff(user) and bool(school.is_magnet)
+
+
+def can_manage_integration_settings(user: Any) -> bool:
+    return _is_admin(user)
+
+
+def can_view_raw_enrollment(user: Any) -> bool:
+    """The one screen that shows counts without suppression."""
+    return _is_admin(user)
+
+
 # List scoping --------------------------------------------------------------------------
 
 

@@ -26,6 +26,8 @@ from aiosmtpd.controller import Controller
 from flask import Flask, has_app_context
 from flask.globals import app_ctx
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import orm
 
 from config import database_url
@@ -37,6 +39,15 @@ from fellowship.extensions import db, limiter
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+
+# Property tests: a fixed seed under CI (a failure there is reproducible from its output);
+# random locally, so runs keep finding new cases.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

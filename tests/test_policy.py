@@ -119,6 +119,7 @@ def test_every_decision_in_policy_is_in_a_table():
     from tests.cohorts.test_cohort_policy import TABLE as COHORT_TABLE
     from tests.curriculum.test_curriculum_policy import DECISIONS as CURRICULUM_DECISIONS
     from tests.cycles.test_cycle_policy import DECISIONS as CYCLE_DECISIONS
+    from tests.integration.test_integration_policy import DECISIONS as INTEGRATION_DECISIONS
 
     tested = (
         {row[0] for row in TABLE}
@@ -127,6 +128,7 @@ def test_every_decision_in_policy_is_in_a_table():
         | CURRICULUM_DECISIONS
         | CAPSTONE_DECISIONS
         | CYCLE_DECISIONS
+        | INTEGRATION_DECISIONS
         | {
             "can_log_checkin",
             "can_complete_action_item",
