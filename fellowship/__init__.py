@@ -128,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     from fellowship.curriculum import bp as curriculum_bp
     from fellowship.cycles import bp as cycles_bp
     from fellowship.dashboards import bp as dashboards_bp
+    from fellowship.integration import bp as integration_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(curriculum_bp)
     app.register_blueprint(capstones_bp)
     app.register_blueprint(cycles_bp)
+    app.register_blueprint(integration_bp)
 
 
 def register_web_rules(app: Flask) -> None:

@@ -27,6 +27,7 @@ from fellowship.convenings.demo import load_demo_convenings
 from fellowship.curriculum.demo import load_demo_curriculum
 from fellowship.cycles.demo import load_cycles_demo
 from fellowship.db import db, utcnow
+from fellowship.integration.demo import load_integration_demo
 
 DEMO_PASSWORD = "fellowship-demo-2026"
 
@@ -76,6 +77,7 @@ def load_demo() -> int:
     created = _load_accounts(password_hash)
     _load_cohort(password_hash)
     load_cycles_demo(password_hash)
+    load_integration_demo()
     return created
 
 

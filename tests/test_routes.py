@@ -20,7 +20,7 @@ from fellowship.capstones.models import (
 from fellowship.coaching.models import ActionItem
 from fellowship.cohorts.models import CohortRole
 from fellowship.curriculum.models import ItemKind
-from fellowship.cycles.models import ReviewStatus
+from fellowship.cycles.models import ReviewStatus, School
 from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.uploads import store_file
@@ -52,6 +52,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.integration.helpers import add_counts, year
 from tests.upload_attacks import valid_pdf
 
 PUBLIC = "public"  # anyone, signed in or not
@@ -234,6 +235,16 @@ MATRIX: dict[str, tuple[str, dict[str, object]]] = {
     "cycles.portfolio": (STAFF, {}),
     "cycles.portfolio_csv": (STAFF, {}),
     "cycles.portfolio_years": (STAFF, {}),
+    "integration.dashboard": (STAFF, {"year": "COUNTS_YEAR"}),
+    "integration.school": (STAFF, {"school_id": "SCHOOL"}),
+    "integration.indicators_csv": (STAFF, {"year": "COUNTS_YEAR"}),
+    "integration.federal_table": (STAFF, {"year": "COUNTS_YEAR"}),
+    "integration.federal_csv": (STAFF, {"year": "COUNTS_YEAR"}),
+    "integration.import_counts": (STAFF, {}),
+    "integration.import_template": (STAFF, {}),
+    "integration.objective_edit": (STAFF, {"school_id": "SCHOOL"}),
+    "integration.settings": (ADMIN, {}),
+    "integration.raw_counts": (ADMIN, {}),
     "cycles.reviews": (STAFF, {"cycle_id": "CYCLE"}),
     "cycles.review_schedule": (STAFF, {"cycle_id": "CYCLE"}),
     "cycles.review_show": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
@@ -272,6 +283,7 @@ def test_every_route_is_in_the_access_matrix(app: Flask):
 
 SAMPLE_KEYS = {
     "SCHOOL",
+    "COUNTS_YEAR",
     "CYCLE",
     "CYCLE_MEMBER",
     "DRIVER",
@@ -306,7 +318,7 @@ SAMPLE_KEYS = {
 }
 
 
-def _samples(app: Flask, target_id: int) -> dict[str, int]:
+def _samples(app: Flask, target_id: int) -> dict[str, int | str]:
     """Ids for the placeholders in MATRIX: a cohort with one membership of the target (a
     fellow), a coach who coaches them, a shared check-in with one action item, and a
     released module with a reading, a file and a reflection the target submitted, and an
@@ -360,8 +372,11 @@ def _samples(app: Flask, target_id: int) -> dict[str, int]:
     goal = GoalFactory(cycle_id=cycle.id)
     driver = DriverFactory(cycle_id=cycle.id)
     review = ReviewFactory(cycle_id=cycle.id)
+    school = db.session.get(School, cycle.school_id)
+    add_counts(school, year("2025-26"), {"black": 40, "white": 35, "low_income": 30})
     return {
         "SCHOOL": cycle.school_id,
+        "COUNTS_YEAR": "2025-26",  # a year with counts (the integration pages' ?year=)
         "CYCLE": cycle.id,
         "CYCLE_MEMBER": CycleMemberFactory(cycle_id=cycle.id).id,
         "DRIVER": driver.id,
@@ -501,10 +516,16 @@ def _snapshot(only: set[str] | None = None) -> dict[str, list[tuple]]:
     }
 
 
+# Tables a GET may write: caches of figures derived from the data, rebuilt when they are out
+# of date (fellowship/integration/figures.py).
+DERIVED_CACHES = {"integration_figures"}
+
 AUDITED_DOWNLOADS = {
     "cycles.portfolio_csv",
     "cycles.support_report_csv",
     "cycles.review_pdf",
+    "integration.indicators_csv",
+    "integration.federal_csv",
 }
 
 GET_PAGES = [
@@ -532,6 +553,10 @@ def test_no_get_request_changes_the_database(app: Flask, client, endpoint):
         assert response.status_code == (200 if shared else 405)
     db.session.expire_all()
     after = _snapshot()
+    for table in DERIVED_CACHES:
+        # A derived cache a read may fill (deleting it loses nothing): not the app's state.
+        before.pop(table)
+        after.pop(table)
     if endpoint in AUDITED_DOWNLOADS:
         # An export or packet download is a sensitive read: its one audit row is the only
         # write (QUALITY.md, audit log).

@@ -535,7 +535,23 @@ class _Builder:
 
     def integration(self) -> None:
         self.heading("integration")
-        self.add(self.para(self.t["integration_note"], "muted"))
+        data = self.packet.get("integration")
+        if not data:
+            self.add(self.para(self.t["integration_note"], "muted"))
+            return
+        from fellowship.integration.packet import packet_view
+
+        view = packet_view(data)
+        self.add(self.para(self.t["integration_intro"] % view, "muted"), Spacer(1, 3))
+        labels = [label for label, _text in view["composition"]]
+        texts = [text for _label, text in view["composition"]]
+        width = 7.0 * inch / len(labels)
+        numeric = tuple(range(len(labels)))
+        self.add(self.table(labels, [texts], [width] * len(labels), numeric), Spacer(1, 6))
+        rows = [[label, text] for label, text in view["indicators"]]
+        self.add(
+            self.table([self.t["indicator"], self.t["figure"]], rows, [3.6 * inch, 3.4 * inch])
+        )
 
     def meeting_record(self) -> None:
         t = self.t

@@ -38,6 +38,7 @@ from fellowship.cycles.models import (
 )
 from fellowship.cycles.queries import CycleContext, GoalSummary, goal_summaries, load_cycle
 from fellowship.db import db
+from fellowship.integration.packet import packet_figures
 
 PACKET_FORMAT = 1  # bump when the shape of the packet changes; old snapshots keep theirs
 
@@ -208,8 +209,9 @@ def _engagement(cycle_id: int) -> list[dict[str, Any]]:
 def assemble_packet(cycle_id: int, today: date, ctx: CycleContext | None = None) -> dict[str, Any]:
     """The review packet of a cycle as it stands `today`: JSON-serialisable plain data.
 
-    Six queries (five with `ctx`, the cycle already loaded): the cycle, goals with their
-    measurements, support, improvement tests and engagement sessions."""
+    A fixed number of queries: the cycle (unless `ctx` has it), goals with their
+    measurements, support, improvement tests, engagement sessions and the school's
+    integration figures that year (from the figures store, see `fellowship.integration`)."""
     ctx = ctx or load_cycle(cycle_id)
     cycle, school, year = ctx.cycle, ctx.school, ctx.year
     summaries = goal_summaries([cycle.id], today)[cycle.id]
@@ -241,9 +243,9 @@ def assemble_packet(cycle_id: int, today: date, ctx: CycleContext | None = None)
         "support": _support(cycle.id),
         "tests": _tests(cycle.id),
         "engagement": _engagement(cycle.id),
-        # Enrollment composition figures come from the integration issue, once the school's
-        # integration data is loaded. Until then: nothing, and the page says so.
-        "integration": None,
+        # The school's published integration figures that year (never a hidden count), or
+        # None without counts: the page says so.
+        "integration": packet_figures(school.id, year.id),
     }
 
 

@@ -758,9 +758,16 @@ def pdf_text(ctx: CycleContext, review: GoalsReview, record: dict[str, Any]) -> 
         "no_engagement": _("No engagement sessions were recorded."),
         "integration": _("Integration indicators"),
         "integration_note": _(
-            "Enrollment composition figures appear here once integration data for the school "
-            "is loaded."
+            "No enrollment counts of this school for this school year: no integration figures."
         ),
+        # %-formatted with the packet's integration view (year, minority, threshold).
+        "integration_intro": _(
+            "October 1 enrollment, %(year)s. Minority groups: %(minority)s. Small counts are "
+            "not shown (threshold N = %(threshold)d); “*” marks a count hidden so that a small "
+            "one cannot be worked out."
+        ),
+        "indicator": _("Indicator"),
+        "figure": _("Figure"),
         "meeting_record": _("The meeting record"),
         "ratings": _("Ratings"),
         "rating": _("Rating"),

@@ -262,8 +262,7 @@ def test_the_review_page_shows_the_packet_and_the_lead_teachers_forms(client):
         "Families want bus routes",
         "Bridges Collaborative",
         "6.5",
-        "Enrollment composition figures appear here once integration data for the school is "
-        "loaded.",
+        "No enrollment counts of this school for this school year: no integration figures.",
         "Save the ratings",
         "Save the notes",
         "Add a goal for next year",
