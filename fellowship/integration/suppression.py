@@ -327,6 +327,8 @@ def suppress(
         suppressor = _Suppressor(table.grid, table.classes, threshold, total_class)
         suppressor.start([table.position(row, column) for row, column in forced])
         suppressor.finish()
+        while suppressor.cover_small_sums():
+            suppressor.finish()
         return table.publish(suppressor.hidden, threshold)
 
 
@@ -583,6 +585,30 @@ class _Suppressor:
             for r, c in remaining:
                 self._close_cycle(r, c)
         self.checked = self.hides
+        return added
+
+    def cover_small_sums(self) -> bool:
+        """Hide one more cell in every line whose hidden counts add up to 1..N−1 while its
+        total is shown: the total less the shown cells would publish that small sum (two
+        hidden counts of 1 and 2 beside a shown total say "3 students" of those groups).
+        The cell hidden is the line's smallest shown count above 0, else its total. Whether
+        it hid anything (the caller then closes cycles again with `finish`)."""
+        n = self.threshold
+        added = False
+        lines = [[(r, c) for c in range(self.C + 1)] for r in range(self.R + 1)]
+        lines += [[(r, c) for r in range(self.R + 1)] for c in range(self.C + 1)]
+        for line in lines:
+            *cells, (tr, tc) = line
+            if self.hidden[tr][tc]:
+                continue
+            hidden_sum = sum(self.grid[r][c] for r, c in cells if self.hidden[r][c])
+            if not 0 < hidden_sum < n:
+                continue
+            shown = [(self.grid[r][c], r, c) for r, c in cells if not self.hidden[r][c]]
+            above_zero = sorted(item for item in shown if item[0] > 0)
+            _value, r, c = above_zero[0] if above_zero else (0, tr, tc)
+            self.force(r, c)
+            added = True
         return added
 
     def _class_of(self, c: int) -> str | None:
@@ -1658,6 +1684,7 @@ class _Linked:
             for couple in self.couples:
                 changed |= self._couple(couple)
             for table in self.tables.values():
+                changed |= table.sup.cover_small_sums()
                 changed |= table.sup.finish()
             if not changed:
                 break

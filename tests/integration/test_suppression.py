@@ -429,6 +429,10 @@ SHARE_TABLE = {
 @pytest.mark.parametrize(
     ("row", "numerator", "denominator", "expected"),
     [
+        ("other", ["x", "y"], ["x", "y", "z"], Rate(75 / 130, None)),
+        # The hidden x of the rows above add up to 8 beside a shown column total: plain's x
+        # is hidden too (the small sum must not show), and with its partner y in its class
+        # the share over both is still shown.
         ("plain", ["x", "y"], ["x", "y", "z"], Rate(70 / 120, None)),
         ("safe", ["x", "y"], ["x", "y", "z"], Rate(43 / 93, None)),
         # y alone splits the hidden x + y: it would give x away.
@@ -439,7 +443,7 @@ SHARE_TABLE = {
         ("split", ["x", "y"], ["x", "y", "z"], Rate(None, "would_reveal")),
         ("tiny", ["x"], ["x", "y", "z"], Rate(None, "small_denominator")),
         ("empty", ["x"], ["x", "y", "z"], Rate(None, "no_data")),
-        ("plain", [], ["x"], Rate(0.0, None)),
+        ("other", [], ["x"], Rate(0.0, None)),
         (TOTAL, ["x", "y"], ["x", "y", "z"], Rate(198 / 403, None)),
     ],
 )
@@ -504,6 +508,38 @@ def test_no_published_count_is_between_one_and_n_minus_one(case):
     for line in published_grid(table):
         for cell in line:
             assert cell.status != SHOWN or not 0 < cell.value < threshold
+
+
+@given(tables())
+def test_the_hidden_counts_of_a_line_with_a_shown_total_never_add_up_to_a_small_number(case):
+    """A shown total less the shown cells is the sum of the hidden ones: never 1..N−1."""
+    counts, columns, threshold, classes = case
+    table = suppress(counts, columns, threshold, column_classes=classes)
+    shown = published_grid(table)
+    true = true_grid(table, counts)
+    rows = [[(r, c) for c in range(len(true[0]))] for r in range(len(true))]
+    cols = [[(r, c) for r in range(len(true))] for c in range(len(true[0]))]
+    for line in rows + cols:
+        *cells, (tr, tc) = line
+        if shown[tr][tc].status != SHOWN:
+            continue
+        hidden = sum(true[r][c] for r, c in cells if shown[r][c].status != SHOWN)
+        assert not 0 < hidden < threshold, (line, hidden)
+
+
+def test_two_small_groups_beside_a_shown_total_do_not_publish_their_small_sum():
+    """White 200, black 2, asian 1 and a shown total of 203 would say "3 minority students"."""
+    counts = {
+        "A": {"white": 200, "black": 2, "asian": 1},
+        "B": {"white": 150, "black": 90, "asian": 40},
+        "C": {"white": 120, "black": 70, "asian": 35},
+    }
+    table = suppress(counts, ["white", "black", "asian"], 10)
+    row = [table.cell("A", c) for c in ("white", "black", "asian")] + [table.row_total("A")]
+    shown = sum(cell.value or 0 for cell in row[:-1] if cell.status == SHOWN)
+    if row[-1].status == SHOWN:
+        assert not 0 < (row[-1].value or 0) - shown < 10
+    assert audit(table) == set()
 
 
 @given(tables())
