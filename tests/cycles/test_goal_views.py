@@ -97,7 +97,7 @@ def test_the_goals_tab_counts_goals_by_status_and_flags_stale_ones(client):
     met = GoalFactory(cycle_id=w.cycle.id, title="Met goal")
     MeasurementFactory(goal_id=met.id, measured_on=utcnow().date(), value=31)
     old = GoalFactory(cycle_id=w.cycle.id, title="Old goal")
-    MeasurementFactory(goal_id=old.id, measured_on=utcnow().date() - timedelta(days=61), value=40)
+    MeasurementFactory(goal_id=old.id, measured_on=utcnow().date() - timedelta(days=62), value=40)
     sign_in(client, w.team.member)
     html = page(client, goals_path(w))
     counts = re.search(r'<ul class="goal-counts".*?</ul>', html, re.S).group(0)
