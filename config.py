@@ -77,6 +77,9 @@ class Config:
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    # Any 60 seconds, not calendar minutes: a burst across a minute boundary would otherwise
+    # get two minutes' worth of attempts.
+    RATELIMIT_STRATEGY = "moving-window"
     # Sign-in attempts per account, and per client address (higher: a school network may
     # put a whole room of people behind one address).
     LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT", "10 per minute")
