@@ -15,7 +15,7 @@ from fellowship.forms import choices
 from fellowship.integration.models import Group, Measure
 from fellowship.integration.settings_forms import RACE_GROUP_LABELS
 
-# The same words as the dashboard's (views.MEASURE_LABELS) and the settings' race groups.
+# The measures' names on every page (the import, the dashboard, the federal table).
 MEASURE_LABELS = {
     Measure.ENROLLMENT.value: _l("Enrollment on October 1"),
     Measure.APPLICANTS.value: _l("Applicants"),

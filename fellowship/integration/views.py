@@ -38,6 +38,7 @@ from fellowship.integration.export_services import (
     record_export,
 )
 from fellowship.integration.figures import DistrictFigures, ObjectiveLine, SchoolFigures
+from fellowship.integration.import_forms import MEASURE_LABELS
 from fellowship.integration.models import RACE_GROUPS, Measure, ObjectiveKind
 from fellowship.integration.objective_forms import KIND_LABELS
 from fellowship.integration.queries import SchoolRow, SettingsView, YearRow
@@ -55,13 +56,6 @@ STATUS_HINTS = {
     report.WATCH: _l("A minority share from 20% to 50% that rose since last year."),
     report.NEITHER: _l("Neither isolated nor in the watch band."),
     report.NO_DATA: _l("No enrollment counts by race or ethnicity for this year."),
-}
-MEASURE_LABELS = {
-    Measure.ENROLLMENT.value: _l("Enrollment on October 1"),
-    Measure.APPLICANTS.value: _l("Applicants"),
-    Measure.APPLIED_ENROLLED.value: _l("Applied and enrolled"),
-    Measure.NEW_NOT_APPLIED.value: _l("New, did not apply"),
-    Measure.CONTINUING.value: _l("Continuing"),
 }
 # The indices, in the order every output lists them, with the attribute of `Indices`.
 INDEX_KEYS = ("dissimilarity", "exposure", "isolation", "separation", "theil_h")
