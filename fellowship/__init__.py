@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from fellowship.cycles import bp as cycles_bp
     from fellowship.dashboards import bp as dashboards_bp
     from fellowship.integration import bp as integration_bp
+    from fellowship.notifications import bp as notifications_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(capstones_bp)
     app.register_blueprint(cycles_bp)
     app.register_blueprint(integration_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_web_rules(app: Flask) -> None:

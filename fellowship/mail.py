@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import enum
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,11 +24,14 @@ from flask import (
     Response,
     after_this_request,
     current_app,
+    g,
     has_request_context,
     render_template,
 )
 from flask_babel import force_locale
 from flask_mail import Message
+from pytz import UnknownTimeZoneError
+from pytz import timezone as _zone
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -59,6 +64,12 @@ class OutboxMessage(Base):
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # One optional text attachment (a convening's .ics) and the one-click unsubscribe address
+    # (the List-Unsubscribe header) of a notification email.
+    attachment_name: Mapped[str | None] = mapped_column(sa.String(120))
+    attachment_type: Mapped[str | None] = mapped_column(sa.String(120))
+    attachment_text: Mapped[str | None] = mapped_column(sa.Text)
+    unsubscribe_url: Mapped[str | None] = mapped_column(sa.String(500))
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.template} {self.status}>"
@@ -68,6 +79,41 @@ _PENDING_KEY = "outbox_pending_ids"
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=PUBLISH"
+    text: str
+
+
+@contextlib.contextmanager
+def force_recipient(locale: str, timezone: str | None = None) -> Iterator[None]:
+    """Render in the recipient's language and, when given, timezone (Flask-Babel's
+    `format_datetime` and friends then show their local time), whoever is signed in."""
+    with force_locale(locale):
+        if timezone is None:
+            yield
+            return
+        ctx = _babel_context()
+        saved = getattr(ctx, "babel_tzinfo", None)
+        try:
+            ctx.babel_tzinfo = _zone(timezone)
+        except UnknownTimeZoneError:
+            yield
+            return
+        try:
+            yield
+        finally:
+            ctx.babel_tzinfo = saved
+
+
+def _babel_context() -> Any:
+    """Flask-Babel's per-context cache (`g._flask_babel`), where it keeps the timezone."""
+    if not hasattr(g, "_flask_babel"):
+        g._flask_babel = SimpleNamespace()
+    return g._flask_babel
+
+
 def queue_email(
     to: str,
     template: str,
@@ -75,6 +121,9 @@ def queue_email(
     locale: str = "en",
     dedupe_key: str | None = None,
     deliver_now: bool = True,
+    timezone: str | None = None,
+    attachment: Attachment | None = None,
+    unsubscribe_url: str | None = None,
     **context: Any,
 ) -> OutboxMessage:
     """Render `templates/emails/<template>.{txt,html}` in the recipient's language and queue it.
@@ -83,25 +132,36 @@ def queue_email(
     `deliver_now=False` leaves the message to `flask outbox deliver` (cron) instead of
     sending it right after the commit (bulk actions that queue thousands of messages).
     """
-    with force_locale(locale):
+    with force_recipient(locale, timezone):
         rendered = render_template(f"emails/{template}.txt", **context)
         html = render_template(f"emails/{template}.html", **context)
-    first, _, body = rendered.lstrip().partition("\n")
-    if not first.startswith("Subject:"):
-        raise ValueError(f"emails/{template}.txt must start with a 'Subject:' line")
+    subject, body = split_subject(rendered, template)
     message = OutboxMessage(
         to=to,
-        subject=first.removeprefix("Subject:").strip(),
-        text=body.lstrip("\n"),
+        subject=subject,
+        text=body,
         html=html,
         template=template,
         dedupe_key=dedupe_key,
+        unsubscribe_url=unsubscribe_url,
     )
+    if attachment is not None:
+        message.attachment_name = attachment.filename
+        message.attachment_type = attachment.content_type
+        message.attachment_text = attachment.text
     db.session.add(message)
     db.session.flush()
     if deliver_now:
         db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
     return message
+
+
+def split_subject(rendered: str, template: str) -> tuple[str, str]:
+    """A text template's `Subject: ...` first line and the body after it."""
+    first, _, body = rendered.lstrip().partition("\n")
+    if not first.startswith("Subject:"):
+        raise ValueError(f"emails/{template}.txt must start with a 'Subject:' line")
+    return first.removeprefix("Subject:").strip(), body.lstrip("\n")
 
 
 def queue_emails(
@@ -131,15 +191,12 @@ def queue_emails(
             current_app.update_template_context(shared)
             for to, context in recipients:
                 values = {**shared, **context}
-                rendered = text_template.render(values)
-                first, _, body = rendered.lstrip().partition("\n")
-                if not first.startswith("Subject:"):
-                    raise ValueError(f"emails/{template}.txt must start with a 'Subject:' line")
+                subject, body = split_subject(text_template.render(values), template)
                 rows.append(
                     {
                         "to": to,
-                        "subject": first.removeprefix("Subject:").strip(),
-                        "text": body.lstrip("\n"),
+                        "subject": subject,
+                        "text": body,
                         "html": html_template.render(values),
                         "template": template,
                     }
@@ -240,14 +297,26 @@ def _address(sender: str | tuple[str, str] | None) -> str:
 
 
 def _as_mime(row: OutboxMessage) -> Message:
-    return Message(
+    headers = {"X-Fellowship-Message-Id": str(row.id)}
+    if row.unsubscribe_url:
+        # RFC 8058: mail programs offer "unsubscribe" and POST to the address, no sign-in.
+        headers["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = Message(
         subject=row.subject,
         recipients=[row.to],
         body=row.text,
         html=row.html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers={"X-Fellowship-Message-Id": str(row.id)},
+        extra_headers=headers,
     )
+    if row.attachment_name and row.attachment_text is not None:
+        message.attach(
+            filename=row.attachment_name,
+            content_type=row.attachment_type or "application/octet-stream",
+            data=row.attachment_text.encode("utf-8"),
+        )
+    return message
 
 
 def deliver_outbox(*, ids: list[int] | None = None, limit: int = 200) -> dict[str, int]:

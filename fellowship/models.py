@@ -53,11 +53,18 @@ from fellowship.integration.models import (
     IntegrationSettings,
 )
 from fellowship.mail import OutboxMessage
+from fellowship.notifications.models import (
+    Announcement,
+    Notification,
+    NotificationDigest,
+    NotificationPreference,
+)
 from fellowship.school_years import SchoolYear
 from fellowship.uploads import StoredFile
 
 __all__ = [
     "ActionItem",
+    "Announcement",
     "Attendance",
     "AuditEvent",
     "CalendarFeed",
@@ -96,6 +103,9 @@ __all__ = [
     "Module",
     "ModuleItem",
     "ModulePrerequisite",
+    "Notification",
+    "NotificationDigest",
+    "NotificationPreference",
     "OutboxMessage",
     "PasswordReset",
     "ProposedGoal",

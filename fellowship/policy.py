@@ -955,6 +955,26 @@ def can_view_raw_enrollment(user: Any) -> bool:
     return _is_admin(user)
 
 
+# Notifications ----------------------------------------------------------------------------
+
+# Everyone signed in has their own notifications and preferences and nobody else's. Staff send
+# announcements (to a cohort, or to every member of a school year's cycles). Admins see the
+# outbox - the addresses, the errors - retry failed messages and send a test email.
+
+
+def can_read_notification(user: Any, notification: Any) -> bool:
+    return _signed_in(user) and notification.user_id == user.id
+
+
+def can_send_announcements(user: Any) -> bool:
+    return _is_staff(user)
+
+
+def can_manage_outbox(user: Any) -> bool:
+    """The outbox page, retrying a failed message, the test email."""
+    return _is_admin(user)
+
+
 # List scoping --------------------------------------------------------------------------
 
 

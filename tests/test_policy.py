@@ -120,6 +120,7 @@ def test_every_decision_in_policy_is_in_a_table():
     from tests.curriculum.test_curriculum_policy import DECISIONS as CURRICULUM_DECISIONS
     from tests.cycles.test_cycle_policy import DECISIONS as CYCLE_DECISIONS
     from tests.integration.test_integration_policy import DECISIONS as INTEGRATION_DECISIONS
+    from tests.notifications.test_notification_policy import DECISIONS as NOTIFICATION_DECISIONS
 
     tested = (
         {row[0] for row in TABLE}
@@ -129,6 +130,7 @@ def test_every_decision_in_policy_is_in_a_table():
         | CAPSTONE_DECISIONS
         | CYCLE_DECISIONS
         | INTEGRATION_DECISIONS
+        | NOTIFICATION_DECISIONS
         | {
             "can_log_checkin",
             "can_complete_action_item",

@@ -62,6 +62,12 @@ class User(TimestampMixin, Base):
 
     # Derived facts ----------------------------------------------------------------------
     @property
+    def unread_notifications(self) -> int:
+        """Unread in-app notifications, loaded with the signed-in person (see
+        `auth.services.load_session_user`); 0 for a user loaded any other way."""
+        return int(getattr(self, "_unread_notifications", 0))
+
+    @property
     def has_password(self) -> bool:
         return self.password_hash is not None
 

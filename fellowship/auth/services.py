@@ -36,6 +36,7 @@ from fellowship.auth.models import (
 )
 from fellowship.db import db, utcnow
 from fellowship.mail import queue_email, queue_emails
+from fellowship.notifications.services import unread_count_subquery
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = _hasher.hash("not a real password, used to equalise timing")
@@ -132,8 +133,8 @@ def load_session_user(session_id: str) -> User | None:
     if not user_id.isdigit() or not token:
         return None
     oldest = utcnow() - timedelta(minutes=current_app.config["SESSION_ABSOLUTE_MINUTES"])
-    user = db.session.scalar(
-        sa.select(User)
+    row = db.session.execute(
+        sa.select(User, unread_count_subquery(User.id))
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             User.id == int(user_id),
@@ -142,9 +143,12 @@ def load_session_user(session_id: str) -> User | None:
             LoginSession.ended_at.is_(None),
             LoginSession.created_at > oldest,
         )
-    )
-    if user is not None:
-        user._login_token = token  # type: ignore[attr-defined]
+    ).first()
+    if row is None:
+        return None
+    user, unread = row
+    user._login_token = token
+    user._unread_notifications = int(unread or 0)
     return user
 
 
