@@ -14,6 +14,7 @@ import smtplib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy as email_policy
 from email.utils import parseaddr
 from types import SimpleNamespace
 from typing import Any
@@ -133,6 +134,8 @@ def queue_email(
     sending it right after the commit (bulk actions that queue thousands of messages).
     """
     with force_recipient(locale, timezone):
+        # The templates' footers show the unsubscribe link the List-Unsubscribe header carries.
+        context["unsubscribe_url"] = unsubscribe_url
         rendered = render_template(f"emails/{template}.txt", **context)
         html = render_template(f"emails/{template}.html", **context)
     subject, body = split_subject(rendered, template)
@@ -254,24 +257,87 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
-def _claim(message_id: int, now: datetime) -> bool:
-    stale = now - CLAIM_TIMEOUT
-    result = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            sa.or_(
-                OutboxMessage.status == OutboxStatus.QUEUED,
-                sa.and_(
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.claimed_at < stale,
-                ),
-            ),
-        )
-        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+CLAIM_BATCH = 50
+
+
+def _claimable(now: datetime) -> Any:
+    return sa.or_(
+        OutboxMessage.status == OutboxStatus.QUEUED,
+        sa.and_(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at < now - CLAIM_TIMEOUT,
+        ),
     )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    to: str
+    row: OutboxMessage
+    mime: Message
+
+
+def _claim(message_ids: list[int], now: datetime) -> list[_Claimed]:
+    """Take these messages for sending (one conditional UPDATE, committed): the ones another
+    deliverer took first are left out. Each claim counts as an attempt, so a message that
+    crashes its deliverer every time ends up failed instead of looping."""
+    claimed = set(
+        db.session.scalars(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids), _claimable(now))
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_at=now,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .returning(OutboxMessage.id)
+        )
+    )
+    rows = list(
+        db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.id.in_(claimed))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    # Read before the commit expires them: nothing is loaded while the mail server talks.
+    ready = []
+    for row in rows:
+        try:
+            ready.append(_Claimed(row.id, row.to, row, _as_mime(row)))
+        except Exception as exc:  # a message that cannot be built never will be
+            row.status = OutboxStatus.FAILED
+            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    db.session.commit()  # never hold a database lock while talking to the mail server
+    return ready
+
+
+def _drop(connection: smtplib.SMTP | None) -> None:
+    """Close a connection after an error (its state is unknown); the next message dials again."""
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            connection.close()
+    return None
+
+
+def _release(ids: list[int]) -> None:
+    """Give back claimed messages that were not tried (the server went away first)."""
+    if ids:
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == OutboxStatus.SENDING,
+            )
+            .values(
+                status=OutboxStatus.QUEUED,
+                claimed_at=None,
+                attempts=OutboxMessage.attempts - 1,
+            )
+        )
+        db.session.commit()
 
 
 def _smtp() -> smtplib.SMTP:
@@ -319,6 +385,15 @@ def _as_mime(row: OutboxMessage) -> Message:
     return message
 
 
+# Lines up to RFC 5322's limit: the default (78) folds a long List-Unsubscribe address into an
+# encoded word (=?utf-8?q?...?=) that mail programs do not recognise as a link.
+_WIRE_POLICY = email_policy.SMTP.clone(max_line_length=998)
+
+
+def _wire_bytes(message: Message) -> bytes:
+    return message._message().as_bytes(policy=_WIRE_POLICY)
+
+
 def deliver_outbox(*, ids: list[int] | None = None, limit: int = 200) -> dict[str, int]:
     """Send due messages (or just `ids`). Commits its own bookkeeping; returns counts."""
     now = utcnow()
@@ -345,42 +420,56 @@ def deliver_outbox(*, ids: list[int] | None = None, limit: int = 200) -> dict[st
     connection: smtplib.SMTP | None = None
     max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
     try:
-        for message_id in candidates:
-            if not _claim(message_id, utcnow()):
-                continue
-            row = db.session.get(OutboxMessage, message_id)
-            assert row is not None
-            mime, recipient = _as_mime(row), row.to
-            db.session.commit()  # never hold a database lock while talking to the mail server
-            server_unreachable = False
-            try:
-                if not suppress:
-                    if connection is None:
-                        server_unreachable = True
-                        connection = _smtp()
-                        server_unreachable = False
-                    connection.sendmail(
-                        _address(mime.sender), [recipient], mime.as_bytes(), mime.mail_options
-                    )
-            except (OSError, smtplib.SMTPException) as exc:
-                connection = None
-                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if row.attempts >= max_attempts:
-                    row.status = OutboxStatus.FAILED
-                    counts["failed"] += 1
-                else:
-                    row.status = OutboxStatus.QUEUED
-                    row.next_attempt_at = utcnow() + backoff(row.attempts)
-                    counts["retry"] += 1
-                if server_unreachable:
+        for start in range(0, len(candidates), CLAIM_BATCH):
+            claimed_at = utcnow()
+            claimed = _claim(candidates[start : start + CLAIM_BATCH], claimed_at)
+            for index, message in enumerate(claimed):
+                if utcnow() - claimed_at > CLAIM_TIMEOUT / 2:
+                    # A slow server: give the rest back before another deliverer may take
+                    # them as abandoned (and send them a second time).
+                    _release([later.id for later in claimed[index:]])
+                    break
+                row, mime = message.row, message.mime
+                server_unreachable = False
+                try:
+                    if not suppress:
+                        if connection is None:
+                            server_unreachable = True
+                            connection = _smtp()
+                            server_unreachable = False
+                        connection.sendmail(
+                            _address(mime.sender),
+                            [message.to],
+                            _wire_bytes(mime),
+                            mime.mail_options,
+                        )
+                except Exception as exc:  # one bad message must not stop the rest
+                    _drop(connection)
+                    connection = None
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    # An address or a message the server can never take (non-ASCII address,
+                    # undecodable text) fails at once; anything else is tried again later.
+                    hopeless = isinstance(exc, ValueError | UnicodeError)
+                    if hopeless or row.attempts >= max_attempts:
+                        row.status = OutboxStatus.FAILED
+                        counts["failed"] += 1
+                    else:
+                        row.status = OutboxStatus.QUEUED
+                        row.next_attempt_at = utcnow() + backoff(row.attempts)
+                        counts["retry"] += 1
                     db.session.commit()
-                    break  # the rest stay queued; no point dialling a dead server 200 times
-            else:
-                row.status = OutboxStatus.SENT
-                row.sent_at = utcnow()
-                row.last_error = None
-                counts["sent"] += 1
-            db.session.commit()
+                    if not isinstance(exc, OSError | smtplib.SMTPException | ValueError):
+                        current_app.logger.exception("outbox message %s failed", message.id)
+                    if server_unreachable:
+                        # The rest wait for the next run; no point dialling a dead server.
+                        _release([later.id for later in claimed[index + 1 :]])
+                        return counts
+                else:
+                    row.status = OutboxStatus.SENT
+                    row.sent_at = utcnow()
+                    row.last_error = None
+                    counts["sent"] += 1
+                    db.session.commit()  # one commit per message sent: never sent twice
     finally:
         if connection is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):

@@ -281,6 +281,13 @@ def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSer
     server.stop()
 
 
+def subject_of(message: Message) -> str:
+    """The Subject as a person reads it (non-ASCII subjects travel as encoded words)."""
+    from email.header import decode_header, make_header
+
+    return str(make_header(decode_header(message["Subject"])))
+
+
 def body_of(message: Message, subtype: str = "plain") -> str:
     for part in message.walk():
         if part.get_content_type() == f"text/{subtype}":

@@ -123,6 +123,46 @@ def test_a_message_that_keeps_failing_is_marked_failed_after_the_last_attempt(ap
     assert message.attempts == 3
 
 
+def test_messages_not_tried_because_the_server_is_down_wait_untouched_for_the_next_run(
+    app, monkeypatch
+):
+    """Deliverers claim a batch at a time; when the server cannot be reached, only the first
+    message counts an attempt and the rest go back to the queue as they were."""
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
+    monkeypatch.setitem(app.config, "MAIL_SUPPRESS_SEND", False)
+    with app.test_request_context():
+        for n in range(4):
+            queue_email(
+                f"x{n}@example.org", "auth/password_reset", name="X", link="http://l", minutes=5
+            )
+        db.session.commit()
+        assert deliver_outbox() == {"sent": 0, "retry": 1, "failed": 0}
+    by_address = {m.to: m for m in outbox()}
+    assert by_address["x0@example.org"].attempts == 1
+    assert by_address["x0@example.org"].last_error
+    untried = [by_address[f"x{n}@example.org"] for n in (1, 2, 3)]
+    assert [(m.status, m.attempts, m.claimed_at) for m in untried] == [
+        (OutboxStatus.QUEUED, 0, None)
+    ] * 3
+
+
+def test_a_message_the_server_can_never_take_fails_at_once_and_the_rest_are_sent(
+    app, smtp_server
+):
+    """A non-ASCII address passes the address validators but not plain SMTP: it is marked
+    failed with its error (for the outbox page) and the messages after it still go out."""
+    with app.test_request_context():
+        for to in ("jösé@example.org", "after@example.org"):
+            queue_email(to, "auth/password_reset", name="X", link="http://l", minutes=5)
+        db.session.commit()
+        assert deliver_outbox() == {"sent": 1, "retry": 0, "failed": 1}
+    by_address = {m.to: m for m in outbox()}
+    assert by_address["jösé@example.org"].status == OutboxStatus.FAILED
+    assert "UnicodeEncodeError" in (by_address["jösé@example.org"].last_error or "")
+    assert by_address["after@example.org"].status == OutboxStatus.SENT
+    assert [m["To"] for m in smtp_server.messages] == ["after@example.org"]
+
+
 def test_the_cli_delivers_the_queue(app, smtp_server):
     with app.test_request_context():
         queue_email("cli@example.org", "auth/password_reset", name="C", link="http://l", minutes=5)
