@@ -16,6 +16,7 @@ ROLE_LABELS = {"admin": _l("Administrator"), "staff": _l("Staff"), "member": _l(
 # How each audited action and outcome reads in the log (an unknown one shows its code).
 ACTION_LABELS = {
     "admin_created": _l("Administrator created"),
+    "announcement_sent": _l("Sent an announcement"),
     "attendance_recorded": _l("Took attendance"),
     "calendar_feed_rotated": _l("Made a new calendar address"),
     "capstone_decided": _l("Recorded a capstone decision"),
@@ -59,6 +60,7 @@ ACTION_LABELS = {
     "cycle.portfolio_exported": _l("Exported the school cycles portfolio (CSV)"),
     "cycle.review_amendment_started": _l("Started an amendment of a signed goals review"),
     "cycle.review_packet_downloaded": _l("Downloaded a goals review packet (PDF)"),
+    "cycle.review_packet_sent": _l("Told the other side of a goals review its packet is ready"),
     "cycle.review_rescheduled": _l("Changed a goals review's date, place or participants"),
     "cycle.review_scheduled": _l("Scheduled a yearly goals review"),
     "cycle.review_signature_withdrawn": _l(
@@ -86,6 +88,8 @@ ACTION_LABELS = {
     "logout": _l("Signed out"),
     "logout_everywhere": _l("Signed out everywhere"),
     "module_deleted": _l("Deleted a curriculum module"),
+    "outbox_retried": _l("Sent an email again from the outbox"),
+    "outbox_retried_all": _l("Sent every failed email again"),
     "outcome_recorded": _l("Recorded a graduate outcome"),
     "password_change": _l("Changed password"),
     "password_reset": _l("Reset password"),
@@ -102,6 +106,7 @@ ACTION_LABELS = {
     "school.created": _l("Added a school"),
     "school.imported": _l("Imported schools from a CSV file"),
     "school.updated": _l("Edited a school"),
+    "test_email_sent": _l("Sent a test email"),
     "totp_disabled": _l("Turned off two-factor"),
     "totp_enabled": _l("Turned on two-factor"),
     "totp_failed": _l("Wrong two-factor code"),

@@ -6,9 +6,10 @@ every criterion of the cohort's rubric and a recommendation, and then the review
 changes. Once the decision on the version is recorded, nobody changes a review. Scores are
 levels of the cohort's rubric criteria ({criterion id as str: score}); anything else is
 refused. Reviews carry an optimistic lock (`version`): a form opened before another save is
-told so and keeps what was typed. Submitting is audited as `review_submitted`.
+told so and keeps what was typed. Submitting is audited as `review_submitted` and tells the
+people who decide on the capstone (`tell_deciders`).
 
-Services flush and audit; the view commits. No email here.
+Services flush, audit and notify; the view commits.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
-from fellowship import audit
+from fellowship import audit, policy
 from fellowship.auth.models import User
 from fellowship.capstones import rubric as rubrics
 from fellowship.capstones.models import (
@@ -31,9 +32,11 @@ from fellowship.capstones.models import (
     Recommendation,
     Review,
     ReviewAssignment,
+    Stage,
 )
-from fellowship.cohorts.models import Cohort
+from fellowship.cohorts.models import Cohort, CohortMembership, CohortRole, MembershipStatus
 from fellowship.db import db, utcnow
+from fellowship.notifications.services import Entry, app_path, notify_many
 
 MAX_COMMENTS = 20_000
 
@@ -251,7 +254,92 @@ def save_review(
                 "scores": scores,
             },
         )
+        tell_deciders(reviewer, review, assignment, version, capstone, cohort)
     return review
+
+
+def deciders(
+    assignment: ReviewAssignment, version: CapstoneVersion, capstone: Capstone
+) -> list[User]:
+    """Who is told that a review came in: the people who record the decision on this version
+    and are close to it — the cohort's active facilitators, and the person who assigned this
+    reviewer (usually the staff member running the review). Recording the decision is
+    `policy.can_decide_capstone` (staff and the cohort's facilitators); each candidate is
+    checked against it, so nobody who cannot act on the review is told. Staff who did not
+    assign this reviewer are not told: they are many, and the review is on the capstone page
+    they decide from."""
+    candidates = list(
+        db.session.scalars(
+            sa.select(User)
+            .join(CohortMembership, CohortMembership.user_id == User.id)
+            .where(
+                CohortMembership.cohort_id == capstone.cohort_id,
+                CohortMembership.role == CohortRole.FACILITATOR,
+                CohortMembership.status == MembershipStatus.ACTIVE,
+                User.is_active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+    if assignment.assigned_by_id is not None:
+        assigner = db.session.get(User, assignment.assigned_by_id)
+        if assigner is not None and all(person.id != assigner.id for person in candidates):
+            candidates.append(assigner)
+    return [
+        person
+        for person in candidates
+        if person.id != assignment.reviewer_id
+        and policy.can_decide_capstone(person, version, capstone)
+    ]
+
+
+def tell_deciders(
+    reviewer: User,
+    review: Review,
+    assignment: ReviewAssignment,
+    version: CapstoneVersion,
+    capstone: Capstone,
+    cohort: Cohort,
+) -> int:
+    """Notify `deciders` of a submitted review, once per review and person; returns how
+    many were told."""
+    fellow = db.session.get(User, capstone.fellow_id)
+    assert fellow is not None
+    done, assigned = db.session.execute(
+        sa.select(
+            sa.func.count(Review.id).filter(Review.submitted_at.is_not(None)),
+            sa.func.count(ReviewAssignment.id),
+        )
+        .select_from(ReviewAssignment)
+        .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
+        .where(ReviewAssignment.version_id == version.id)
+    ).one()
+    context = {
+        "reviewer": reviewer.name,
+        "fellow": fellow.name,
+        "title": capstone.title,
+        "cohort": cohort.name,
+        "number": version.number,
+        "final": version.stage == Stage.FINAL,
+        "approve": review.recommendation == Recommendation.APPROVE,
+        "submitted_at": review.submitted_at,
+        "done": int(done),
+        "assigned": int(assigned),
+    }
+    link = app_path("capstones.decide", version_id=version.id)
+    created = notify_many(
+        "capstones/review_submitted",
+        [
+            Entry(
+                person,
+                f"capstones/review_submitted:review={review.id}:to={person.id}",
+                link,
+                context,
+            )
+            for person in deciders(assignment, version, capstone)
+        ],
+    )
+    return len(created)
 
 
 def _form_key(created: bool, criterion_id: int, position: int) -> str:

@@ -1,20 +1,19 @@
 """Staff and facilitators' rules: assigning reviewers to a submitted version, recording the
 decision on it, and the cohort's capstone settings.
 
-Services flush, audit and queue mail; the view commits. Each new assignment sends the reviewer
-one email, each decision sends the fellow one, in the recipient's language, through the
-outbox. A version gets one decision, ever: the decision moves the capstone on (approve:
-proposal submitted → proposal approved, final submitted → approved; revise: → revisions
-requested at that stage), and the fellow's next working draft is made when they next edit.
+Services flush, audit and notify; the view commits. Each new assignment notifies the
+reviewer once, each decision the fellow (in the app, and by email in their language as
+their preferences say). A version gets one decision, ever: the decision moves the capstone
+on (approve: proposal submitted → proposal approved, final submitted → approved; revise: →
+revisions requested at that stage), and the fellow's next working draft is made when they
+next edit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,7 +32,7 @@ from fellowship.capstones.models import (
 )
 from fellowship.cohorts.models import Cohort
 from fellowship.db import db, utcnow
-from fellowship.mail import OutboxMessage, queue_email
+from fellowship.notifications.services import app_path, notify
 
 MAX_MESSAGE = 20_000
 
@@ -97,21 +96,6 @@ class StaleEdit(CapstoneStaffError):
     """The capstone or cohort changed after the form was opened."""
 
 
-def _external_url(endpoint: str, **values: Any) -> str:
-    """Absolute link for emails (BASE_URL + the route's path)."""
-    return str(current_app.config["BASE_URL"]).rstrip("/") + url_for(endpoint, **values)
-
-
-def _queue_once(key: str, to: User, template: str, **context: Any) -> None:
-    """One email per key, ever, in the recipient's language."""
-    exists = db.session.scalar(
-        sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.dedupe_key == key)
-    )
-    if exists:
-        return
-    queue_email(to.email, template, locale=to.locale, dedupe_key=key, name=to.name, **context)
-
-
 def _open_for_review(version: CapstoneVersion) -> None:
     if version.submitted_at is None or queries.decision_for(version.id) is not None:
         raise CapstoneStaffError("reviewers", str(NOT_OPEN))
@@ -125,7 +109,7 @@ def assign_reviewers(
 ) -> list[ReviewAssignment]:
     """Assign each of `reviewer_ids` (active reviewers of the cohort) to a submitted version
     without a decision. Those already assigned are left as they are; any other id refuses the
-    whole request. Each new reviewer gets one email."""
+    whole request. Each new reviewer is notified once."""
     wanted = list(dict.fromkeys(reviewer_ids))
     if not wanted:
         raise CapstoneStaffError("reviewers", str(CHOOSE_REVIEWER))
@@ -167,13 +151,14 @@ def _assign(
     assert reviewer is not None
     assert fellow is not None
     assert cohort is not None
-    _queue_once(
-        # Ids can be reused after an unassignment (SQLite takes the highest free one): the
-        # version, the reviewer and the moment of assignment name this one for good.
-        f"capstone-reviewer-assigned-{version.id}-{reviewer_id}-"
-        f"{assignment.assigned_at.timestamp():.6f}",
+    notify(
         reviewer,
         "capstones/reviewer_assigned",
+        # Ids can be reused after an unassignment (SQLite takes the highest free one): the
+        # version, the reviewer and the moment of assignment name this one for good.
+        key=f"capstone-reviewer-assigned-{version.id}-{reviewer_id}-"
+        f"{assignment.assigned_at.timestamp():.6f}",
+        link=app_path("capstones.review", assignment_id=assignment.id),
         assigned_by=actor.name,
         fellow=fellow.name,
         title=capstone.title,
@@ -181,7 +166,6 @@ def _assign(
         number=version.number,
         final=version.stage == Stage.FINAL,
         submitted_at=version.submitted_at,
-        link=_external_url("capstones.review", assignment_id=assignment.id),
     )
     return assignment
 
@@ -295,10 +279,11 @@ def record_decision(
     )
     fellow = db.session.get(User, capstone.fellow_id)
     assert fellow is not None
-    _queue_once(
-        f"capstone-decision-{version.id}",
+    notify(
         fellow,
         "capstones/decision",
+        key=f"capstone-decision-{version.id}",
+        link=app_path("capstones.detail", capstone_id=capstone.id),
         decided_by=actor.name,
         title=capstone.title,
         number=version.number,
@@ -306,7 +291,6 @@ def record_decision(
         approved=chosen == Recommendation.APPROVE,
         status=after.value,
         message=message,
-        link=_external_url("capstones.detail", capstone_id=capstone.id),
     )
     return decision
 

@@ -186,8 +186,8 @@ def assign(version_id: int) -> Any:
             people = queries.names([a.reviewer_id for a in assigned])
             flash(
                 ngettext(
-                    "%(names)s is assigned and gets an email with the link to the review.",
-                    "%(names)s are assigned; each gets an email with the link to their review.",
+                    "%(names)s is assigned and notified, with the link to the review.",
+                    "%(names)s are assigned; each is notified, with the link to their review.",
                     len(assigned),
                     names=", ".join(people.get(a.reviewer_id, "") for a in assigned),
                 ),
@@ -295,7 +295,7 @@ def decide(version_id: int) -> Any:
             name = queries.names([capstone.fellow_id]).get(capstone.fellow_id, "")
             flash(
                 _(
-                    "The decision on “%(title)s” is recorded. %(name)s gets an email with your "
+                    "The decision on “%(title)s” is recorded. %(name)s is notified, with your "
                     "message.",
                     title=capstone.title,
                     name=name,

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,7 +28,7 @@ from fellowship.coaching.models import (
 )
 from fellowship.cohorts.models import Cohort
 from fellowship.db import db, utcnow
-from fellowship.mail import OutboxMessage, queue_email
+from fellowship.notifications.services import app_path, notify
 
 MIN_DURATION = 5
 MAX_DURATION = 600
@@ -267,15 +265,15 @@ def share_checkin(actor: User, checkin: CheckIn) -> bool:
         for item in queries.action_items([checkin.id])[checkin.id]
         if item.owner_id == fellow.id
     ]
-    _queue_once(
-        f"checkin-shared-{checkin.id}",
+    notify(
         fellow,
         "coaching/checkin_shared",
+        key=f"checkin-shared-{checkin.id}",
+        link=app_path("coaching.checkin", checkin_id=checkin.id),
         coach=actor.name,
         held_on=checkin.held_on,
         next_checkin_on=checkin.next_checkin_on,
         items=[(item.description, item.due_on) for item in items],
-        link=_external_url("coaching.checkin", checkin_id=checkin.id),
     )
     return True
 
@@ -289,24 +287,16 @@ def _notify_new_items(checkin: CheckIn, added: list[ActionItem]) -> None:
     coach = db.session.get(User, checkin.coach_id)
     assert fellow is not None
     assert coach is not None
-    _queue_once(
-        f"action-items-{checkin.id}-{min(item.id for item in theirs)}",
+    notify(
         fellow,
         "coaching/action_items_assigned",
+        # The first new item names this batch: saving the same items again tells nobody.
+        key=f"action-items-{checkin.id}-{min(item.id for item in theirs)}",
+        link=app_path("coaching.checkin", checkin_id=checkin.id),
         coach=coach.name,
         held_on=checkin.held_on,
         items=[(item.description, item.due_on) for item in theirs],
-        link=_external_url("coaching.checkin", checkin_id=checkin.id),
     )
-
-
-def _queue_once(key: str, to: User, template: str, **context: Any) -> None:
-    exists = db.session.scalar(
-        sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.dedupe_key == key)
-    )
-    if exists:
-        return
-    queue_email(to.email, template, locale=to.locale, dedupe_key=key, name=to.name, **context)
 
 
 def reply_to_checkin(actor: User, checkin: CheckIn, body: str) -> CheckInReply:
@@ -329,8 +319,3 @@ def toggle_action_item(actor: User, item: ActionItem) -> bool:
         item.done_by_id = None
     db.session.flush()
     return item.done_at is not None
-
-
-def _external_url(endpoint: str, **values: Any) -> str:
-    """Absolute link for emails (BASE_URL + the route's path)."""
-    return str(current_app.config["BASE_URL"]).rstrip("/") + url_for(endpoint, **values)

@@ -142,7 +142,7 @@ def _field_error(form: CheckInForm, error: coaching.CheckInError) -> str | None:
 
 def _shared_message(checkin: CheckIn, fellow: User) -> str:
     return _(
-        "The check-in has been shared with %(name)s, who gets an email about it.",
+        "The check-in has been shared with %(name)s, who is notified.",
         name=fellow.name,
     )
 

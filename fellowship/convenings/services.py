@@ -1,11 +1,15 @@
 """Convening rules: scheduling, editing, deleting, taking attendance.
 
-Services flush and audit; the view commits. Nothing here reads the request or the session;
-times arrive as timezone-aware datetimes (see `local_to_utc`) and are stored in UTC.
+Services flush, audit and notify; the view commits. Nothing here reads the request or the
+session; times arrive as timezone-aware datetimes (see `local_to_utc`) and are stored in UTC.
+
+Scheduling a convening tells the cohort's active members, and so does a change of its time,
+place or online link (not of its title or agenda), each with the event as an .ics file.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -17,8 +21,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from fellowship import audit
 from fellowship.auth.models import User
-from fellowship.cohorts.models import Cohort
+from fellowship.cohorts.models import Cohort, CohortMembership, MembershipStatus
 from fellowship.convenings import queries
+from fellowship.convenings.forms import KIND_LABELS
 from fellowship.convenings.models import (
     Attendance,
     AttendanceStatus,
@@ -27,6 +32,9 @@ from fellowship.convenings.models import (
     ConveningKind,
 )
 from fellowship.db import db, utcnow
+from fellowship.mail import Attachment
+from fellowship.markdown import markdown_to_text
+from fellowship.notifications.services import Entry, absolute, app_path, notify_many
 
 
 class ConveningError(Exception):
@@ -142,6 +150,9 @@ def schedule_convening(actor: User, cohort: Cohort, data: ConveningData) -> Conv
     db.session.flush()
     _set_facilitators(convening, data.facilitator_ids)
     db.session.flush()
+    _tell_cohort(
+        actor, convening, "convenings/scheduled", f"convenings/scheduled:convening={convening.id}"
+    )
     return convening
 
 
@@ -164,6 +175,7 @@ def update_convening(
             )
         )
     _check(data, [u.id for u in facilitator_choices(convening.cohort_id, convening)])
+    before = _Logistics.of(convening)
     _apply(convening, data)
     convening.updated_at = utcnow()  # always an UPDATE, so the version moves on
     try:
@@ -179,7 +191,147 @@ def update_convening(
         ) from error
     _set_facilitators(convening, data.facilitator_ids)
     db.session.flush()
+    after = _Logistics.of(convening)
+    if after != before:
+        _tell_cohort(
+            actor,
+            convening,
+            "convenings/changed",
+            # The version names this change (a later change back and forth is another one);
+            # the new time and place say what it is.
+            f"convenings/changed:convening={convening.id}:v={convening.version}"
+            f":starts={after.starts_at.isoformat()}:ends={after.ends_at.isoformat()}"
+            f":place={after.place_digest()}",
+            before=before,
+        )
     return convening
+
+
+# Telling the cohort ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Logistics:
+    """What people need to be there: a change to any of these is worth a notification."""
+
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    online_url: str | None
+
+    @classmethod
+    def of(cls, convening: Convening) -> _Logistics:
+        return cls(
+            convening.starts_at.astimezone(UTC),
+            convening.ends_at.astimezone(UTC),
+            convening.location,
+            convening.online_url,
+        )
+
+    def place_digest(self) -> str:
+        place = f"{self.location or ''}\n{self.online_url or ''}"
+        return hashlib.sha256(place.encode("utf-8")).hexdigest()[:16]
+
+
+def active_members(cohort_id: int) -> list[User]:
+    """Everyone active in the cohort, whatever their role (fellows, coaches, facilitators,
+    reviewers), with an active account; each person once (one query)."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.is_active.is_(True),
+                User.id.in_(
+                    sa.select(CohortMembership.user_id).where(
+                        CohortMembership.cohort_id == cohort_id,
+                        CohortMembership.status == MembershipStatus.ACTIVE,
+                    )
+                ),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def ics_of(convening: Convening, cohort_name: str) -> str:
+    """The convening as a one-event iCalendar file, the same event as in the calendar feeds
+    (UID and SEQUENCE), so a calendar app that has it updates it instead of adding another.
+    Its text is the organisers' own (the agenda) and links: one file for every language."""
+    # Imported here: fellowship.calendar reads this package's queries and forms.
+    from fellowship.calendar.ics import to_ical
+    from fellowship.calendar.queries import CalendarEvent
+
+    page = absolute(app_path("convenings.detail", convening_id=convening.id))
+    parts = [convening.online_url or "", markdown_to_text(convening.agenda_md), page]
+    event = CalendarEvent(
+        uid=f"convening-{convening.id}@fellowship",
+        title=convening.title,
+        starts=convening.starts_at,
+        ends=convening.ends_at,
+        stamp=convening.updated_at,
+        sequence=max(convening.version - 1, 0),
+        location=convening.location or convening.online_url or "",
+        url=page,
+        description="\n\n".join(part for part in parts if part),
+    )
+    return to_ical([event], name=f"{convening.title} — {cohort_name}").decode("utf-8")
+
+
+def _tell_cohort(
+    actor: User,
+    convening: Convening,
+    kind: str,
+    key: str,
+    *,
+    before: _Logistics | None = None,
+) -> int:
+    """Notify the cohort's active members (not the person who made the change) of a
+    convening scheduled or changed, with its .ics; returns how many were told. A convening
+    that is already over tells nobody (it is being recorded, not announced)."""
+    if convening.ends_at <= utcnow():
+        return 0
+    cohort = db.session.get(Cohort, convening.cohort_id)
+    assert cohort is not None
+    people = [person for person in active_members(cohort.id) if person.id != actor.id]
+    if not people:
+        return 0
+    link = app_path("convenings.detail", convening_id=convening.id)
+    # SQLite hands a deleted convening's id to the next one: the creation time keeps a new
+    # convening's keys apart from an old one's.
+    born = f"created={convening.created_at:%Y%m%dT%H%M%S%f}"
+    context = {
+        "title": convening.title,
+        "kind": KIND_LABELS[convening.kind.value],
+        "cohort": cohort.name,
+        "starts_at": convening.starts_at,
+        "ends_at": convening.ends_at,
+        "location": convening.location,
+        "online_url": convening.online_url,
+        "facilitators": queries.facilitator_names([convening.id])[convening.id],
+        "by": actor.name,
+    }
+    if before is not None:
+        context.update(
+            was_starts_at=before.starts_at,
+            was_ends_at=before.ends_at,
+            was_location=before.location,
+            was_online_url=before.online_url,
+            time_changed=(before.starts_at, before.ends_at)
+            != (convening.starts_at, convening.ends_at),
+            place_changed=before.location != convening.location,
+            online_changed=before.online_url != convening.online_url,
+        )
+    attachment = Attachment(
+        "convening.ics",
+        "text/calendar; method=PUBLISH; charset=utf-8",
+        ics_of(convening, cohort.name),
+    )
+    created = notify_many(
+        kind,
+        [Entry(person, f"{key}:{born}:to={person.id}", link, context) for person in people],
+        attachment=attachment,
+    )
+    return len(created)
 
 
 def delete_convening(actor: User, convening: Convening) -> None:

@@ -1,18 +1,16 @@
 """Facilitation rules: feedback on reflections, and per-fellow due-date extensions.
 
-Services flush, audit and queue mail; the view commits. The first feedback on a reflection
-sends the fellow one email (in their language, through the outbox); changing the feedback
-later updates it without another email. Extensions are audited: who gave which fellow how
-long, and what the date was before.
+Services flush, audit and notify; the view commits. The first feedback on a reflection
+notifies the fellow once (in the app, and by email in their language as their preferences
+say); changing the feedback later updates it without another notification. Extensions are
+audited: who gave which fellow how long, and what the date was before.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,7 +26,7 @@ from fellowship.curriculum.models import (
     ModuleItem,
 )
 from fellowship.db import db, utcnow
-from fellowship.mail import OutboxMessage, queue_email
+from fellowship.notifications.services import app_path, notify
 
 MAX_FEEDBACK = 20_000
 MAX_REASON = 500
@@ -86,8 +84,8 @@ def give_feedback(
 ) -> bool:
     """Save `actor`'s feedback on a submitted reflection, opened at `expected_version`.
 
-    Returns True for the first feedback on the reflection (the fellow gets an email), False
-    when it replaces earlier feedback (no email). Raises StaleReflection when the reflection
+    Returns True for the first feedback on the reflection (the fellow is notified), False
+    when it replaces earlier feedback (nobody is). Raises StaleReflection when the reflection
     or its feedback changed since the form was opened.
     """
     text = (text or "").strip()
@@ -113,36 +111,23 @@ def give_feedback(
 
 
 def _tell_fellow(actor: User, progress: ItemProgress) -> None:
-    """One email per reflection, ever (the dedupe key), in the fellow's language."""
-    key = f"curriculum-feedback-{progress.id}"
-    exists = db.session.scalar(
-        sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.dedupe_key == key)
-    )
-    if exists:
-        return
+    """One notification per reflection, ever (the dedupe key), in the fellow's language."""
     fellow = db.session.get(User, progress.fellow_id)
     item = db.session.get(ModuleItem, progress.item_id)
     assert fellow is not None
     assert item is not None
     module = db.session.get(Module, item.module_id)
     assert module is not None
-    queue_email(
-        fellow.email,
+    notify(
+        fellow,
         "curriculum/feedback_given",
-        locale=fellow.locale,
-        dedupe_key=key,
-        name=fellow.name,
+        key=f"curriculum-feedback-{progress.id}",
+        link=app_path("curriculum.module", module_id=module.id, _anchor=f"item-{item.id}"),
         facilitator=actor.name,
         module_title=module.title,
         item_title=item.title,
         submitted_at=progress.submitted_at,
-        link=_external_url("curriculum.module", module_id=module.id, _anchor=f"item-{item.id}"),
     )
-
-
-def _external_url(endpoint: str, **values: Any) -> str:
-    """Absolute link for emails (BASE_URL + the route's path)."""
-    return str(current_app.config["BASE_URL"]).rstrip("/") + url_for(endpoint, **values)
 
 
 # Extensions -------------------------------------------------------------------------------

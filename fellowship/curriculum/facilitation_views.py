@@ -160,7 +160,7 @@ def give_feedback(progress_id: int) -> Any:
             if first:
                 flash(
                     _(
-                        "Your feedback has been saved. %(name)s gets an email about it.",
+                        "Your feedback has been saved. %(name)s is notified.",
                         name=fellow_name,
                     ),
                     "success",

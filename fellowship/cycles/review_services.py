@@ -20,8 +20,10 @@ The rules:
   ratings, notes and next year's goals, is edited and signed the same way, and when frozen
   marks the review it corrects *amended* (whose snapshot never changes). One open amendment
   per review; a review already corrected is amended through its latest amendment.
+- Either party can send the packet to the other ("the packet is ready to read"): each
+  person is told once per packet content, and again only when the packet changed.
 
-Services flush, audit and queue mail; the view commits once.
+Services flush, audit and notify; the view commits once.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
@@ -56,7 +57,7 @@ from fellowship.cycles.plan_services import _lock_cycle
 from fellowship.cycles.review_forms import RATING_LABELS
 from fellowship.db import db, utcnow
 from fellowship.forms import EARLIEST_DATE, LATEST_DATE
-from fellowship.mail import OutboxMessage, queue_email
+from fellowship.notifications.services import Entry, app_path, notify_many
 from fellowship.school_years import SchoolYear
 
 LEAD = "lead"
@@ -241,20 +242,6 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
-def _external_url(endpoint: str, **values: Any) -> str:
-    """An absolute link for mail, also outside a request (the demo builder, the CLI)."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return str(current_app.config["BASE_URL"]).rstrip("/") + path
-
-
-def _queue_once(key: str, to: User, template: str, **context: Any) -> None:
-    exists = db.session.scalar(
-        sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.dedupe_key == key)
-    )
-    if not exists:
-        queue_email(to.email, template, locale=to.locale, dedupe_key=key, name=to.name, **context)
-
-
 # Scheduling ----------------------------------------------------------------------------------
 
 
@@ -307,20 +294,22 @@ def schedule_review(
 
 def _tell_leads_scheduled(actor: User, cycle: Cycle, review: GoalsReview) -> None:
     ctx = queries.load_cycle(cycle.id)
-    link = _external_url("cycles.review_show", cycle_id=cycle.id, review_id=review.id)
-    for lead in queries.lead_teachers(cycle.id):
-        _queue_once(
-            f"cycle-review-scheduled:{review.id}:{lead.id}",
-            lead,
-            "cycles/review_scheduled",
-            school=ctx.school.name,
-            year=ctx.year.label,
-            on=review.scheduled_for,
-            location=review.location,
-            participants=queries.participant_lines(review.participants),
-            scheduled_by=actor.name,
-            link=link,
-        )
+    link = app_path("cycles.review_show", cycle_id=cycle.id, review_id=review.id)
+    context = {
+        "school": ctx.school.name,
+        "year": ctx.year.label,
+        "on": review.scheduled_for,
+        "location": review.location,
+        "participants": queries.participant_lines(review.participants),
+        "scheduled_by": actor.name,
+    }
+    notify_many(
+        "cycles/review_scheduled",
+        [
+            Entry(lead, f"cycle-review-scheduled:{review.id}:{lead.id}", link, context)
+            for lead in queries.lead_teachers(cycle.id)
+        ],
+    )
 
 
 def update_schedule(
@@ -715,29 +704,107 @@ def sign_review(
 
 def _tell_other_side(actor: User, review: GoalsReview, side: str) -> None:
     """One party signed: ask the other to read and sign (the lead teachers, or the staff
-    member who scheduled the review)."""
-    if side == STAFF:
-        people = queries.lead_teachers(review.cycle_id)
-    else:
-        scheduler = db.session.get(User, review.scheduled_by_id) if review.scheduled_by_id else None
-        people = [scheduler] if scheduler is not None and scheduler.is_active else []
+    side: `staff_side`)."""
+    people = queries.lead_teachers(review.cycle_id) if side == STAFF else staff_side(review)
     if not people:
         return
     ctx = queries.load_cycle(review.cycle_id)
-    link = _external_url("cycles.review_show", cycle_id=review.cycle_id, review_id=review.id)
-    for person in people:
-        if person.id == actor.id:
-            continue
-        _queue_once(
-            f"cycle-review-signed:{review.id}:{review.version}:{side}:{person.id}",
-            person,
-            "cycles/review_signed",
-            school=ctx.school.name,
-            year=ctx.year.label,
-            signer=actor.name,
-            as_lead=side == LEAD,
-            link=link,
+    link = app_path("cycles.review_show", cycle_id=review.cycle_id, review_id=review.id)
+    context = {
+        "school": ctx.school.name,
+        "year": ctx.year.label,
+        "signer": actor.name,
+        "as_lead": side == LEAD,
+    }
+    notify_many(
+        "cycles/review_signed",
+        [
+            Entry(
+                person,
+                f"cycle-review-signed:{review.id}:{review.version}:{side}:{person.id}",
+                link,
+                context,
+            )
+            for person in people
+            if person.id != actor.id
+        ],
+    )
+
+
+# Sending the packet --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PacketSent:
+    """What "send the packet" did: `told` people were notified now, out of the `recipients`
+    on the other side (0 told of some recipients: they already have this very packet)."""
+
+    told: int
+    recipients: int
+
+
+def staff_side(review: GoalsReview) -> list[User]:
+    """The review's staff party: the staff member who scheduled it and, when someone else
+    signed as the staff reviewer, that person too (active accounts only)."""
+    ids = dict.fromkeys(i for i in (review.scheduled_by_id, review.staff_signed_by_id) if i)
+    people = [db.session.get(User, person_id) for person_id in ids]
+    return [person for person in people if person is not None and person.is_active]
+
+
+def _other_party(actor: User, review: GoalsReview) -> tuple[bool, list[User]]:
+    """(whether `actor` sends as a lead teacher, the people of the other party)."""
+    leads = queries.lead_teachers(review.cycle_id)
+    as_lead = any(lead.id == actor.id for lead in leads)
+    people = staff_side(review) if as_lead else leads
+    return as_lead, [person for person in people if person.id != actor.id]
+
+
+def packet_recipients(actor: User, review: GoalsReview) -> list[User]:
+    """Who "send the packet" tells: the other party of the review. A lead teacher of the
+    cycle sends it to the staff side (`staff_side`); anyone else who may record the review
+    (staff) sends it to the cycle's active lead teachers. Never the sender."""
+    return _other_party(actor, review)[1]
+
+
+def packet_key(review: GoalsReview, digest: str, person: User) -> str:
+    return f"cycles/packet_ready:review={review.id}:packet={digest}:to={person.id}"
+
+
+def send_packet(actor: User, review: GoalsReview) -> PacketSent:
+    """Tell the other party (`packet_recipients`) that the review packet is ready to read.
+
+    Each recipient is told once per packet: the key holds the packet's digest
+    (`packet_digest`), assembled for the meeting day so that a day passing changes nothing.
+    Sending an unchanged packet again tells nobody; once a goal, a measurement, support
+    hours or the meeting date change, the packet is new and can be sent again."""
+    _check_open(review)
+    as_lead, people = _other_party(actor, review)
+    if not people:
+        return PacketSent(told=0, recipients=0)
+    digest = packet_digest(review.cycle_id, review.scheduled_for)
+    ctx = queries.load_cycle(review.cycle_id)
+    link = app_path(
+        "cycles.review_show", cycle_id=review.cycle_id, review_id=review.id, _anchor="packet"
+    )
+    context = {
+        "school": ctx.school.name,
+        "year": ctx.year.label,
+        "on": review.scheduled_for,
+        "sender": actor.name,
+        "as_lead": as_lead,
+    }
+    created = notify_many(
+        "cycles/packet_ready",
+        [Entry(person, packet_key(review, digest, person), link, context) for person in people],
+    )
+    if created:
+        audit.record(
+            actor,
+            "cycle.review_packet_sent",
+            review,
+            details={"cycle_id": review.cycle_id, "packet": digest, "told": len(created)},
         )
+    return PacketSent(told=len(created), recipients=len(people))
 
 
 # Amendments --------------------------------------------------------------------------------

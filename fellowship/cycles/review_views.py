@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -195,6 +195,11 @@ def _render_show(
         may_record=may_record,
         ratings_form=ratings_form if may_record else None,
         notes_form=notes_form if may_record else None,
+        packet_to=(
+            services.packet_recipients(current_user, review)
+            if may_record and review.frozen_at is None
+            else []
+        ),
         sign_lead=policy.can_sign_review_as_lead(current_user, review, ctx.cycle),
         sign_staff=policy.can_sign_review_as_staff(current_user, review, ctx.cycle),
         unrated=unrated,
@@ -264,7 +269,7 @@ def review_schedule(cycle_id: int) -> Any:
                 date=format_date(review.scheduled_for, "long"),
             )
             if queries.lead_teachers(ctx.cycle.id):
-                message += " " + _("The cycle's lead teachers are told by email.")
+                message += " " + _("The cycle's lead teachers are notified.")
             flash(message, "success")
             return redirect(_show_url(review))
     return render_template(
@@ -628,6 +633,44 @@ def review_sign(cycle_id: int, review_id: int) -> Any:
                 )
             return redirect(_show_url(review, "sign-off"))
     return _render_show(ctx, review, problem=problem)
+
+
+@bp.route("/cycles/<int:cycle_id>/reviews/<int:review_id>/send-packet", methods=["POST"])
+@login_required
+def review_send_packet(cycle_id: int, review_id: int) -> Any:
+    """Tell the other party (staff, or the lead teachers) that the packet is ready to read.
+    Whoever may record the review may send it (`can_record_goals_review`)."""
+    ctx, review = _load(cycle_id, review_id)
+    require(policy.can_record_goals_review(current_user, review, ctx.cycle))
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            sent = services.send_packet(current_user, review)
+        except services.ReviewError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            commit()
+            if sent.told:
+                flash(
+                    ngettext(
+                        "The packet is sent: %(num)d person was told it is ready to read.",
+                        "The packet is sent: %(num)d people were told it is ready to read.",
+                        sent.told,
+                    ),
+                    "success",
+                )
+            elif sent.recipients:
+                flash(_("Already sent; nothing changed since."), "info")
+            else:
+                flash(
+                    _(
+                        "Nobody was told: the review has no one on the other side to send the "
+                        "packet to (an active lead teacher, or the staff member who scheduled it)."
+                    ),
+                    "warning",
+                )
+    return redirect(_show_url(review))
 
 
 @bp.route("/cycles/<int:cycle_id>/reviews/<int:review_id>/amend", methods=["POST"])

@@ -20,6 +20,7 @@ from fellowship.capstones.models import (
 from fellowship.cohorts.models import CohortRole
 from fellowship.db import utcnow
 from fellowship.extensions import db
+from fellowship.notifications.models import Notification
 from tests.capstones.helpers import AssignmentFactory, VersionFactory
 from tests.capstones.test_staff_helpers import (
     audit_actions,
@@ -247,7 +248,9 @@ def test_the_fellow_is_told_the_decision_the_message_and_what_to_do_next(
     [message] = outbox()
     assert message.to == fellow.email
     assert message.template == "capstones/decision"
-    assert message.dedupe_key == f"capstone-decision-{version.id}"
+    [notification] = db.session.scalars(sa.select(Notification)).all()
+    assert notification.dedupe_key == f"capstone-decision-{version.id}"
+    assert message.dedupe_key == f"notification-{notification.id}"
     assert message.subject.startswith(subject)
     assert "The Commons School" in message.subject
     assert "Sam Staff" in message.text

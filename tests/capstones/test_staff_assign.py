@@ -16,6 +16,7 @@ from fellowship.capstones import staff_services as services
 from fellowship.capstones.models import CapstoneVersion, Review, ReviewAssignment
 from fellowship.cohorts.models import CohortMembership, CohortRole, MembershipStatus
 from fellowship.extensions import db
+from fellowship.notifications.models import Notification
 from tests.capstones.helpers import AssignmentFactory, DecisionFactory
 from tests.capstones.test_staff_helpers import (
     audit_actions,
@@ -211,9 +212,12 @@ def test_the_service_assigns_only_the_new_reviewers_once_each(ctx):
     )
     assert [a.reviewer_id for a in made] == [w.second_reviewer.id]
     [message] = outbox()
-    assert message.dedupe_key.startswith(
+    [notification] = db.session.scalars(sa.select(Notification)).all()
+    assert notification.user_id == w.second_reviewer.id
+    assert notification.dedupe_key.startswith(
         f"capstone-reviewer-assigned-{w.version.id}-{w.second_reviewer.id}-"
     )
+    assert message.dedupe_key == f"notification-{notification.id}"
     assert message.template == "capstones/reviewer_assigned"
     assert audit_actions() == ["reviewer_assigned"]
 

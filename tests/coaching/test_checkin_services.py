@@ -19,6 +19,7 @@ from fellowship.coaching.models import (
 from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.mail import OutboxMessage
+from fellowship.notifications.models import Notification
 from tests.coaching.helpers import coaching_pair, yesterday
 from tests.factories import CohortFactory
 
@@ -153,7 +154,12 @@ def test_sharing_queues_one_email_to_the_fellow_without_the_private_notes(ctx):
     assert len(messages) == 1
     message = messages[0]
     assert message.to == pair.fellow.email
-    assert message.dedupe_key == f"checkin-shared-{checkin.id}"
+    [notification] = db.session.scalars(sa.select(Notification)).all()
+    assert (notification.user_id, notification.dedupe_key) == (
+        pair.fellow.id,
+        f"checkin-shared-{checkin.id}",
+    )
+    assert message.dedupe_key == f"notification-{notification.id}"
     assert "Cora Coach shared your check-in" in message.subject
     assert f"http://localhost/checkins/{checkin.id}" in message.text
     assert "Draft the memo" in message.text  # the fellow's action item

@@ -9,6 +9,7 @@ from fellowship.curriculum import facilitation_services as services
 from fellowship.curriculum.models import ItemProgress
 from fellowship.extensions import db
 from fellowship.mail import OutboxMessage
+from fellowship.notifications.models import Notification
 from tests.curriculum.facilitation_helpers import reflection, world
 from tests.factories import StaffFactory
 
@@ -64,7 +65,9 @@ def test_the_first_feedback_is_saved_with_its_author_and_queues_one_email(ctx):
     assert row.feedback_at is not None
     [message] = outbox()
     assert message.to == w.fellow.email
-    assert message.dedupe_key == f"curriculum-feedback-{row.id}"
+    [notification] = db.session.scalars(sa.select(Notification)).all()
+    assert notification.dedupe_key == f"curriculum-feedback-{row.id}"
+    assert message.dedupe_key == f"notification-{notification.id}"
     assert message.template == "curriculum/feedback_given"
     assert f"/modules/{w.module.id}#item-{w.item.id}" in message.text
     assert "Strong analysis." not in message.text  # the feedback is read in the app

@@ -50,14 +50,36 @@ def count(model) -> int:
 
 
 def test_the_demo_loads_on_an_empty_database_and_again_without_changing(ctx):
+    from fellowship.mail import OutboxMessage, OutboxStatus
+    from fellowship.notifications.models import Announcement, Notification
+
+    models = (School, Cycle, Goal, GoalsReview, Notification, Announcement, OutboxMessage)
     load_demo()
     db.session.commit()
-    before = {model.__name__: count(model) for model in (School, Cycle, Goal, GoalsReview)}
+    before = {model.__name__: count(model) for model in models}
     load_demo()
     db.session.commit()
-    after = {model.__name__: count(model) for model in (School, Cycle, Goal, GoalsReview)}
+    after = {model.__name__: count(model) for model in models}
     assert after == before
     assert (after["School"], after["Cycle"]) == (20, 23)
+    # Notifications: the demo fellow has unread ones (an announcement, a shared check-in,
+    # feedback), reminders were computed, and the outbox shows one bounced email.
+    fellow = find_user_by_email("fellow@example.org")
+    kinds = set(
+        db.session.scalars(sa.select(Notification.kind).where(Notification.user_id == fellow.id))
+    )
+    assert {"coaching/checkin_shared", "curriculum/feedback_given"} <= kinds
+    assert "notifications/announcement" in kinds
+    assert db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.kind.like("%overdue%") | Notification.kind.like("%stale%"))
+    )
+    failed = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+    ).all()
+    assert len(failed) == 1
+    assert "550" in (failed[0].last_error or "")
 
 
 def test_the_cycles_demo_loads_on_its_own_too(ctx):

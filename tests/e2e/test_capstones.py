@@ -191,7 +191,7 @@ def decide(page: Page, number: int, outcome: str, message: str) -> None:
     page.get_by_role("button", name="Record the decision").click()
     expect(h1(page)).to_have_text(f"Capstones in {COHORT}")
     expect(flash(page)).to_contain_text(
-        f"The decision on “{TITLE}” is recorded. {FELLOW} gets an email with your message."
+        f"The decision on “{TITLE}” is recorded. {FELLOW} is notified, with your message."
     )
     check_accessibility(page, f"capstones-decided-v{number}")
 
@@ -261,7 +261,7 @@ def test_a_fellow_takes_a_capstone_from_proposal_to_the_library_where_another_fe
     tick(staff.get_by_role("checkbox", name=REVIEWER))
     staff.get_by_role("button", name="Assign", exact=True).click()
     expect(flash(staff)).to_contain_text(
-        f"{REVIEWER} is assigned and gets an email with the link to the review."
+        f"{REVIEWER} is assigned and notified, with the link to the review."
     )
     assigned = staff.get_by_role("region", name="Assigned", exact=True)
     expect(assigned).to_contain_text(f"{REVIEWER}: Review not started")

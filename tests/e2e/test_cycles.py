@@ -285,7 +285,7 @@ def test_a_review_is_scheduled_measured_rated_signed_and_next_year_opens_with_th
     expect(h1(staff)).to_have_text(f"Yearly goals review, {long_date(meeting)}")
     expect(flash(staff)).to_contain_text(
         f"The yearly review is scheduled for {long_date(meeting)}. "
-        "The cycle's lead teachers are told by email."
+        "The cycle's lead teachers are notified."
     )
     expect(staff.get_by_text(LOCATION)).to_be_visible()
     check_accessibility(staff, "cycles-review-scheduled")
