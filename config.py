@@ -98,6 +98,9 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
     # Delivering right after the commit keeps mail fast; cron's `flask outbox deliver` retries.
     OUTBOX_DELIVER_AFTER_COMMIT = env_bool("OUTBOX_DELIVER_AFTER_COMMIT", True)
+    # The hour (in each person's own timezone) after which `flask digests run` sends the daily
+    # digest, and on Mondays the weekly one.
+    DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
 
     # Number of reverse proxies in front of the app (nginx = 1); 0 trusts no X-Forwarded-*.
     TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
@@ -116,6 +119,7 @@ class Config:
     MAX_CONTENT_LENGTH = env_int("MAX_FORM_BYTES", 2 * 1024 * 1024)
     PEOPLE_PER_PAGE = 25
     AUDIT_PER_PAGE = 50
+    NOTIFICATIONS_PER_PAGE = 50
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     # Largest file one upload (curriculum, capstone, evidence) accepts, in bytes.
     UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)

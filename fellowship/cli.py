@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -28,6 +29,110 @@ def outbox_deliver(limit: int) -> None:
 
     counts = deliver_outbox(limit=limit)
     click.echo(f"sent {counts['sent']}, will retry {counts['retry']}, failed {counts['failed']}")
+
+
+reminders_cli = AppGroup(
+    "reminders", help="Reminders from dates: modules due, check-ins, reviews, goals, items."
+)
+
+
+def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
+    """`--now`: an ISO date and time (UTC unless it names an offset); now when not given."""
+    from fellowship.db import utcnow
+
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError as error:
+        raise click.BadParameter(
+            f"{value!r} is not a date and time like 2026-12-01T09:00", ctx, param
+        ) from error
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@reminders_cli.command("run")
+@click.option(
+    "--now",
+    "moment",
+    callback=_moment,
+    metavar="DATETIME",
+    help="Compute the reminders as at this moment, like 2026-12-01T09:00 (UTC unless an "
+    "offset is given, e.g. 2026-12-01T09:00-05:00); default: now. For replays and checks.",
+)
+@click.option(
+    "--deliver",
+    is_flag=True,
+    help="Then send the queued email now (what `flask outbox deliver` does), until none is left.",
+)
+def reminders_run(moment: datetime, deliver: bool) -> None:
+    """Notify people of what is due: run from cron, e.g. hourly.
+
+    Modules due within 3 days, or overdue (once, in the week after the due date), to the
+    fellow by their own due date (extensions, release dates and completion count); check-ins
+    due soon or overdue by the cohort's rhythm (to the coach); capstone reviews waiting more
+    than 7 days (to the reviewer); goals with no measurement in 60 days (to the lead
+    teachers); goals reviews in a week and tomorrow (to the lead teachers and the staff side);
+    action items due tomorrow (to their owner). Each day is the recipient's own, in their
+    timezone.
+
+    Each reminder is sent once: running again, or twice at the same time on several servers,
+    adds nothing. Emails follow each person's notification settings and wait in the outbox
+    for `flask outbox deliver` unless --deliver is given. Prints how many new reminders of
+    each kind were made.
+    """
+    from fellowship.mail import deliver_outbox
+    from fellowship.notifications.reminders import describe, run_reminders
+
+    counts = run_reminders(moment)
+    click.echo(f"reminders as at {moment.isoformat(timespec='minutes')}")
+    for line in describe(counts):
+        click.echo(line)
+    if not deliver:
+        return
+    totals = {"sent": 0, "retry": 0, "failed": 0}
+    while True:
+        done = deliver_outbox(limit=500)
+        for name, count in done.items():
+            totals[name] += count
+        if not any(done.values()) or done["retry"] or done["failed"]:
+            break  # nothing left, or the mail server is in trouble: cron retries the rest
+    click.echo(
+        f"email: sent {totals['sent']}, will retry {totals['retry']}, failed {totals['failed']}"
+    )
+
+
+digests_cli = AppGroup("digests", help="Daily and weekly digest emails of notifications.")
+
+
+@digests_cli.command("run")
+@click.option(
+    "--now",
+    "moment",
+    callback=_moment,
+    metavar="DATETIME",
+    help="Run as at this moment, like 2026-12-01T08:00 (UTC unless an offset is given); "
+    "default: now. For replays and checks.",
+)
+def digests_run(moment: datetime) -> None:
+    """Email each person the digest that is due: run from cron, e.g. hourly.
+
+    The daily digest lists the notifications of the categories a person set to "daily
+    digest" since their last one; it goes out once a day, from DIGEST_HOUR (default 7) on
+    the person's own clock. The weekly digest, for categories set to "weekly digest", goes
+    out once per week from Monday at DIGEST_HOUR. Notifications of a category now turned
+    off are not mailed. Safe to run twice at the same time or on several servers: each
+    digest is sent once. The emails wait in the outbox for `flask outbox deliver`.
+    """
+    from fellowship.notifications.digests import run_digests
+
+    counts = run_digests(moment)
+    click.echo(
+        f"digests as at {moment.isoformat(timespec='minutes')}: daily {counts['daily']}, "
+        f"weekly {counts['weekly']}, notifications {counts['notifications']}, "
+        f"not mailed (category off) {counts['turned_off']}, "
+        f"sent already by another run {counts['already_sent']}"
+    )
 
 
 @demo_cli.command("load")
@@ -243,6 +348,8 @@ def integration_import(ctx: click.Context, file: Path, dry_run: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(digests_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(uploads_cli)

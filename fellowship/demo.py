@@ -28,6 +28,7 @@ from fellowship.curriculum.demo import load_demo_curriculum
 from fellowship.cycles.demo import load_cycles_demo
 from fellowship.db import db, utcnow
 from fellowship.integration.demo import load_integration_demo
+from fellowship.notifications.demo import load_notifications_demo
 
 DEMO_PASSWORD = "fellowship-demo-2026"
 
@@ -78,6 +79,7 @@ def load_demo() -> int:
     _load_cohort(password_hash)
     load_cycles_demo(password_hash)
     load_integration_demo()
+    load_notifications_demo(DEMO_COHORT_NAME)
     return created
 
 

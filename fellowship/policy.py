@@ -970,6 +970,24 @@ def can_send_announcements(user: Any) -> bool:
     return _is_staff(user)
 
 
+def can_read_announcement(user: Any, announcement: Any) -> bool:
+    """Staff, and the people it was sent to (they have its notification)."""
+    if _is_staff(user):
+        return True
+    if not _signed_in(user):
+        return False
+    from fellowship.notifications.announcement_queries import notification_key
+    from fellowship.notifications.models import Notification
+
+    key = notification_key(announcement.id, user.id)
+    found = db.session.scalar(
+        sa.select(Notification.id).where(
+            Notification.dedupe_key == key, Notification.user_id == user.id
+        )
+    )
+    return found is not None
+
+
 def can_manage_outbox(user: Any) -> bool:
     """The outbox page, retrying a failed message, the test email."""
     return _is_admin(user)

@@ -62,6 +62,8 @@ ADMIN = "admin"  # admins only
 TOKEN = "token"  # reached only with an emailed token; a wrong token is 404
 # Only for people related to the object (its coach, its fellow): every global role is denied.
 RELATION = "relation"
+# Only for the object's owner (a notification is its recipient's): anyone else gets 404.
+OWNER = "owner"
 
 # endpoint -> (who may, sample URL values)
 MATRIX: dict[str, tuple[str, dict[str, object]]] = {
@@ -88,6 +90,24 @@ MATRIX: dict[str, tuple[str, dict[str, object]]] = {
     "admin.reactivate": (ADMIN, {"user_id": "TARGET"}),
     "admin.resend_invitation": (STAFF, {"user_id": "ACTIVE_TARGET"}),
     "admin.audit_log": (ADMIN, {}),
+    "admin.outbox": (ADMIN, {}),
+    "admin.outbox_message": (ADMIN, {"message_id": "OUTBOX_MESSAGE"}),
+    "admin.retry_message": (ADMIN, {"message_id": "OUTBOX_MESSAGE"}),
+    "admin.retry_failed": (ADMIN, {}),
+    "admin.email_settings": (ADMIN, {}),
+    # Announcements: staff write them; a recipient reads one through their notification
+    # (tests/notifications/test_announcements_views.py), a plain member never.
+    "notifications.announcements": (STAFF, {}),
+    "notifications.new_announcement": (STAFF, {}),
+    "notifications.announcement": (STAFF, {"announcement_id": "ANNOUNCEMENT"}),
+    # A person's own notifications and email preferences; the one-click unsubscribe link
+    # from emails needs no sign-in (tests/notifications/test_unsubscribe.py).
+    "notifications.index": (SIGNED_IN, {}),
+    "notifications.open_notification": (OWNER, {"notification_id": "NOTIFICATION"}),
+    "notifications.mark_read": (OWNER, {"notification_id": "NOTIFICATION"}),
+    "notifications.mark_all_read": (SIGNED_IN, {}),
+    "notifications.preferences": (SIGNED_IN, {}),
+    "notifications.unsubscribe": (TOKEN, {"token": "not-a-real-token"}),
     # Cohorts: a member without a membership counts as "signed in" here; cohort-role rules
     # are in tests/cohorts/test_cohort_policy.py.
     "cohorts.index": (SIGNED_IN, {}),
@@ -262,6 +282,7 @@ MATRIX: dict[str, tuple[str, dict[str, object]]] = {
     ),
     "cycles.review_sign": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
     "cycles.review_amend": (STAFF, {"cycle_id": "CYCLE", "review_id": "SIGNED_REVIEW"}),
+    "cycles.review_send_packet": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
     "cycles.review_pdf": (STAFF, {"cycle_id": "CYCLE", "review_id": "GOALS_REVIEW"}),
 }
 
@@ -315,7 +336,78 @@ SAMPLE_KEYS = {
     "REVIEW_ASSIGNMENT",
     "PUBLISHED_CAPSTONE",
     "LIBRARY_FILE",
+    "OUTBOX_MESSAGE",
+    "ANNOUNCEMENT",
+    "NOTIFICATION",
 }
+
+
+def _outbox_sample() -> int:
+    """A failed outbox message (one an admin may send again)."""
+    from fellowship.mail import OutboxMessage, OutboxStatus
+
+    message = OutboxMessage(
+        to="failed@example.org",
+        subject="Sample",
+        text="Sample",
+        template="auth/password_reset",
+        status=OutboxStatus.FAILED,
+        attempts=8,
+        last_error="SMTPRecipientsRefused: sample",
+    )
+    db.session.add(message)
+    db.session.commit()
+    return message.id
+
+
+def _announcement_sample(cohort_id: int, recipient_id: int) -> int:
+    """An announcement to the cohort, with its notification for the target."""
+    from fellowship.notifications.announcement_queries import notification_key
+    from fellowship.notifications.models import (
+        Announcement,
+        Audience,
+        Category,
+        Notification,
+    )
+
+    announcement = Announcement(
+        audience=Audience.COHORT,
+        cohort_id=cohort_id,
+        subject="Sample",
+        body_md="Sample",
+        recipient_count=1,
+    )
+    db.session.add(announcement)
+    db.session.flush()
+    db.session.add(
+        Notification(
+            user_id=recipient_id,
+            kind="notifications/announcement",
+            category=Category.ANNOUNCEMENTS,
+            subject="Sample",
+            link="/",
+            dedupe_key=notification_key(announcement.id, recipient_id),
+        )
+    )
+    db.session.commit()
+    return announcement.id
+
+
+def _notification_sample(recipient_id: int) -> int:
+    """An unread notification of the target."""
+    from fellowship.notifications.models import Category, Notification
+
+    notification = Notification(
+        user_id=recipient_id,
+        kind="coaching/checkin_shared",
+        category=Category.COACHING,
+        subject="Sample",
+        link="/",
+        dedupe_key=f"routes-sample:{recipient_id}",
+    )
+    db.session.add(notification)
+    db.session.commit()
+    return notification.id
 
 
 def _samples(app: Flask, target_id: int) -> dict[str, int | str]:
@@ -403,6 +495,9 @@ def _samples(app: Flask, target_id: int) -> dict[str, int | str]:
         "REVIEW_ASSIGNMENT": assignment.id,
         "PUBLISHED_CAPSTONE": published.id,
         "LIBRARY_FILE": in_library.id,
+        "OUTBOX_MESSAGE": _outbox_sample(),
+        "ANNOUNCEMENT": _announcement_sample(cohort.id, target_id),
+        "NOTIFICATION": _notification_sample(target_id),
         "MODULE": module.id,
         "ITEM": reading.id,
         "REFLECTION_ITEM": prompt.id,
@@ -470,7 +565,7 @@ def test_the_access_matrix_holds_for_every_role(app: Flask, client, endpoint, wh
             assert response.status_code == 302
             assert "/login" in response.headers["Location"]
         else:
-            assert response.status_code == 403
+            assert response.status_code == (404 if level == OWNER else 403)
     else:
         # Allowed: the page itself, or the redirect after a POST - never back to sign-in.
         assert response.status_code in {200, 302}, response.status_code
@@ -490,6 +585,8 @@ WATCHED_TABLES = {
     "checkin_replies",
     "action_items",
     "outbox_messages",
+    "notifications",
+    "notification_preferences",
     "schools",
     "cycles",
     "cycle_memberships",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import available_timezones
 
 import pyotp
@@ -36,7 +37,6 @@ from fellowship.auth.models import (
 )
 from fellowship.db import db, utcnow
 from fellowship.mail import queue_email, queue_emails
-from fellowship.notifications.services import unread_count_subquery
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = _hasher.hash("not a real password, used to equalise timing")
@@ -123,6 +123,22 @@ def start_login(user: User, *, ip: str | None) -> str:
     return token
 
 
+# The notifications table by name: importing its model here would load the notifications
+# package (and its views) while this module is half loaded.
+_NOTIFICATIONS = sa.table("notifications", sa.column("user_id"), sa.column("read_at"))
+
+
+def _unread_notifications(user_id: Any) -> sa.ScalarSelect[int]:
+    """The person's unread in-app notifications, as a column of the sign-in query (the bell's
+    count costs no extra query)."""
+    return (
+        sa.select(sa.func.count())
+        .select_from(_NOTIFICATIONS)
+        .where(_NOTIFICATIONS.c.user_id == user_id, _NOTIFICATIONS.c.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: `<user id>:<token>` of a login session that has not ended.
 
@@ -134,7 +150,7 @@ def load_session_user(session_id: str) -> User | None:
         return None
     oldest = utcnow() - timedelta(minutes=current_app.config["SESSION_ABSOLUTE_MINUTES"])
     row = db.session.execute(
-        sa.select(User, unread_count_subquery(User.id))
+        sa.select(User, _unread_notifications(User.id))
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             User.id == int(user_id),

@@ -114,28 +114,28 @@ def preferences_of(user: User) -> dict[Category, Frequency]:
 
 
 def set_preferences(user: User, chosen: dict[Category, Frequency]) -> int:
-    """Store the person's frequencies (upserts); returns how many changed."""
+    """Store the person's frequencies; returns how many changed. An upsert, so two saves at
+    once (a mail program's one-click unsubscribe and a click on the page) both succeed."""
     current = preferences_of(user)
-    changed = 0
-    rows = {
-        row.category: row
-        for row in db.session.scalars(
-            sa.select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+    changed = {c: f for c, f in chosen.items() if current[c] != f}
+    if not changed:
+        return 0
+    table = cast(sa.Table, NotificationPreference.__table__)
+    dialect = db.session.connection().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(
+        [
+            {"user_id": user.id, "category": c, "frequency": f, "updated_at": utcnow()}
+            for c, f in changed.items()
+        ]
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.user_id, table.c.category],
+            set_={"frequency": statement.excluded.frequency, "updated_at": utcnow()},
         )
-    }
-    for category, frequency in chosen.items():
-        if current[category] == frequency:
-            continue
-        changed += 1
-        row = rows.get(category)
-        if row is None:
-            db.session.add(
-                NotificationPreference(user_id=user.id, category=category, frequency=frequency)
-            )
-        else:
-            row.frequency = frequency
-    db.session.flush()
-    return changed
+    )
+    return len(changed)
 
 
 def unsubscribe_token(user_id: int, categories: Iterable[Category]) -> str:
@@ -195,6 +195,21 @@ def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> dict[str, int]:
     return created
 
 
+def existing_keys(keys: Iterable[str]) -> set[str]:
+    """Which of these dedupe keys have their notification already."""
+    wanted = sorted(set(keys))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        found.update(
+            db.session.scalars(
+                sa.select(Notification.dedupe_key).where(
+                    Notification.dedupe_key.in_(wanted[start : start + 900])
+                )
+            )
+        )
+    return found
+
+
 def notify_many(
     kind: str,
     entries: Sequence[Entry],
@@ -213,6 +228,8 @@ def notify_many(
     unique: dict[str, Entry] = {}
     for entry in entries:
         unique.setdefault(entry.key, entry)
+    for key in existing_keys(unique):  # told already: no need to render their emails again
+        del unique[key]
     if not unique:
         return []
     known = frequencies(entry.user.id for entry in unique.values())
@@ -353,12 +370,3 @@ def mark_all_read(user: User) -> int:
         .values(read_at=utcnow())
     )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def unread_count_subquery(user_id_column: Any) -> sa.ScalarSelect[int]:
-    """The unread count as a column of the signed-in person's own query (no extra query)."""
-    return (
-        sa.select(sa.func.count(Notification.id))
-        .where(Notification.user_id == user_id_column, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )

@@ -9,8 +9,15 @@ from fellowship import policy
 from fellowship.auth.models import User
 from fellowship.cohorts.models import CohortRole
 from fellowship.extensions import db
-from fellowship.notifications.models import Category, Notification
-from tests.factories import AdminFactory, MembershipFactory, StaffFactory, UserFactory
+from fellowship.notifications.announcement_queries import notification_key
+from fellowship.notifications.models import Announcement, Audience, Category, Notification
+from tests.factories import (
+    AdminFactory,
+    CohortFactory,
+    MembershipFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 PEOPLE = ["recipient", "fellow", "coach", "member", "staff", "admin"]
 STAFF = {"staff", "admin"}
@@ -21,6 +28,8 @@ TABLE = [
     ("can_read_notification", "a staff member's notification", {"staff"}),
     ("can_send_announcements", "nothing", STAFF),
     ("can_manage_outbox", "nothing", {"admin"}),
+    ("can_read_announcement", "an announcement sent to the recipient", {"recipient"} | STAFF),
+    ("can_read_announcement", "an announcement sent to others", STAFF),
 ]
 DECISIONS = {row[0] for row in TABLE}
 
@@ -39,6 +48,22 @@ def _notification(user_id: int, key: str) -> Notification:
     return row
 
 
+def _announcement(to: list[int]) -> Announcement:
+    """An announcement whose notifications went to the people `to`."""
+    row = Announcement(
+        audience=Audience.COHORT,
+        cohort_id=CohortFactory().id,
+        subject="Hello",
+        body_md="Hello",
+        recipient_count=len(to),
+    )
+    db.session.add(row)
+    db.session.flush()
+    for user_id in to:
+        _notification(user_id, notification_key(row.id, user_id))
+    return row
+
+
 @pytest.fixture
 def world(ctx):
     ids = {
@@ -53,6 +78,8 @@ def world(ctx):
         "nothing": (),
         "own notification": (_notification(ids["recipient"], "policy-own"),),
         "a staff member's notification": (_notification(ids["staff"], "policy-staff"),),
+        "an announcement sent to the recipient": (_announcement([ids["recipient"]]),),
+        "an announcement sent to others": (_announcement([ids["staff"]]),),
     }
     people = {name: db.session.get(User, user_id) for name, user_id in ids.items()}
     return people, objects
