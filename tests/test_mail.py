@@ -146,9 +146,7 @@ def test_messages_not_tried_because_the_server_is_down_wait_untouched_for_the_ne
     ] * 3
 
 
-def test_a_message_the_server_can_never_take_fails_at_once_and_the_rest_are_sent(
-    app, smtp_server
-):
+def test_a_message_the_server_can_never_take_fails_at_once_and_the_rest_are_sent(app, smtp_server):
     """A non-ASCII address passes the address validators but not plain SMTP: it is marked
     failed with its error (for the outbox page) and the messages after it still go out."""
     with app.test_request_context():

@@ -148,9 +148,7 @@ def test_the_message_page_shows_headers_status_and_the_escaped_text(admin_client
 
 
 @pytest.mark.parametrize("template", ["auth/password_reset", "auth/invitation"])
-def test_the_message_page_never_shows_the_private_link_of_a_sign_in_email(
-    admin_client, template
-):
+def test_the_message_page_never_shows_the_private_link_of_a_sign_in_email(admin_client, template):
     """An admin reading a password reset or an invitation could use its link themselves."""
     link = "http://127.0.0.1:5000/reset/SECRET-TOKEN"
     message = add_message(OutboxStatus.SENT, template=template, text=f"Choose one: {link}")
