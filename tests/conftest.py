@@ -281,6 +281,12 @@ def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSer
     server.stop()
 
 
+def main_of(html: str) -> str:
+    """The page's own content: what is inside <main> (not the header's bell icon and menus)."""
+    start = html.index('<main id="main-content"')
+    return html[start : html.index("</main>", start)]
+
+
 def subject_of(message: Message) -> str:
     """The Subject as a person reads it (non-ASCII subjects travel as encoded words)."""
     from email.header import decode_header, make_header

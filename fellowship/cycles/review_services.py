@@ -45,6 +45,8 @@ from fellowship.cycles import review_queries as queries
 from fellowship.cycles.goal_services import DUE_NOT_AFTER_BASELINE, direction_problem
 from fellowship.cycles.models import (
     Cycle,
+    CycleMembership,
+    CycleRole,
     GoalCategory,
     GoalDirection,
     GoalRating,
@@ -746,16 +748,36 @@ class PacketSent:
 def staff_side(review: GoalsReview) -> list[User]:
     """The review's staff party: the staff member who scheduled it and, when someone else
     signed as the staff reviewer, that person too (active accounts only)."""
-    ids = dict.fromkeys(i for i in (review.scheduled_by_id, review.staff_signed_by_id) if i)
-    people = [db.session.get(User, person_id) for person_id in ids]
-    return [person for person in people if person is not None and person.is_active]
+    ids = [i for i in dict.fromkeys((review.scheduled_by_id, review.staff_signed_by_id)) if i]
+    if not ids:
+        return []
+    found = {
+        person.id: person
+        for person in db.session.scalars(
+            sa.select(User).where(User.id.in_(ids), User.is_active.is_(True))
+        )
+    }
+    return [found[i] for i in ids if i in found]
 
 
 def _other_party(actor: User, review: GoalsReview) -> tuple[bool, list[User]]:
     """(whether `actor` sends as a lead teacher, the people of the other party)."""
-    leads = queries.lead_teachers(review.cycle_id)
+    # One query for both sides: the cycle's active lead teachers and the staff party.
+    staff_ids = [i for i in dict.fromkeys((review.scheduled_by_id, review.staff_signed_by_id)) if i]
+    is_lead = sa.exists().where(
+        CycleMembership.user_id == User.id,
+        CycleMembership.cycle_id == review.cycle_id,
+        CycleMembership.role == CycleRole.LEAD_TEACHER,
+    )
+    rows = db.session.execute(
+        sa.select(User, is_lead)
+        .where(User.is_active.is_(True), sa.or_(is_lead, User.id.in_(staff_ids)))
+        .order_by(User.id)
+    ).all()
+    leads = [person for person, lead in rows if lead]
+    staff = {person.id: person for person, _ in rows}
     as_lead = any(lead.id == actor.id for lead in leads)
-    people = staff_side(review) if as_lead else leads
+    people = [staff[i] for i in staff_ids if i in staff] if as_lead else leads
     return as_lead, [person for person in people if person.id != actor.id]
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fellowship.cycles.models import CycleStage, Goal, GoalStatus, Measurement
 from fellowship.db import utcnow
 from fellowship.extensions import db
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, main_of, sign_in
 from tests.cycles.goal_helpers import (
     PEOPLE,
     audit_actions,
@@ -397,7 +397,7 @@ def test_a_goal_page_shows_the_chart_beside_its_data_table(client):
     assert html.count("<h1") == 1
     assert "East side &lt;b&gt;families&lt;/b&gt;" in html
     assert "<b>families</b>" not in html
-    svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
+    svg = re.search(r"<svg .*?</svg>", main_of(html), re.S).group(0)
     assert 'role="img"' in svg
     assert "aria-label=" in svg
     assert "2 measurements from Oct 1, 2026 to Nov 1, 2026" in svg
