@@ -60,6 +60,9 @@ class Small:
 def small(app) -> Small:
     cohort = running_cohort()
     facilitator = member(cohort, CohortRole.FACILITATOR, "Fay Facilitator")
+    # Days waiting are counted on the viewer's calendar: in UTC, "30 days ago" is 30 calendar
+    # days at any hour, also across a daylight-saving change (New York's can make it 29).
+    facilitator.timezone = "UTC"
     rita = member(cohort, CohortRole.REVIEWER, "Rita Reviewer")
     raul = member(cohort, CohortRole.REVIEWER, "Raul Reviewer")
     ana = member(cohort, CohortRole.FELLOW, "Ana Alvarez")
@@ -216,7 +219,7 @@ def test_the_pipeline_sorts_by_waiting_time_longest_first_and_not_started_last(c
 
 def test_the_flag_is_for_submissions_waiting_more_than_14_days_only(client):
     cohort = running_cohort()
-    staff = StaffFactory()
+    staff = StaffFactory(timezone="UTC")  # calendar days that no DST change shortens
     for name, status, days in [
         ("Ann Fourteen", S.PROPOSAL_SUBMITTED, 14),
         ("Bo Fifteen", S.FINAL_SUBMITTED, 15),
