@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -279,6 +280,34 @@ def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSer
     monkeypatch.setitem(app.config, "MAIL_SUPPRESS_SEND", False)
     yield server
     server.stop()
+
+
+class InApp(threading.Thread):
+    """Runs `work` in its own app context (its own session and connection), for tests of
+    two things at once; `outcome()` returns its result or raises its error."""
+
+    def __init__(self, app: Flask, work: Callable[[], Any]) -> None:
+        super().__init__(daemon=True)
+        self.app = app
+        self.work = work
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        with self.app.app_context():
+            try:
+                self.result = self.work()
+            except BaseException as error:  # reported by outcome()
+                self.error = error
+            finally:
+                db.session.remove()
+
+    def outcome(self, wait: float = 60) -> Any:
+        self.join(wait)
+        assert not self.is_alive(), "still running"
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 def main_of(html: str) -> str:

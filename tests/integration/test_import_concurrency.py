@@ -16,7 +16,7 @@ import io
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,14 @@ from fellowship.extensions import db
 from fellowship.integration import import_services as counts
 from fellowship.integration.models import EnrollmentCount
 from fellowship.school_years import get_or_create
-from tests.conftest import TEST_DATABASE_URL, csrf_token, database_url_from, make_app, sign_in
+from tests.conftest import (
+    TEST_DATABASE_URL,
+    InApp,
+    csrf_token,
+    database_url_from,
+    make_app,
+    sign_in,
+)
 from tests.cycles.helpers import SchoolFactory
 from tests.factories import StaffFactory
 from tests.integration.helpers import add_counts
@@ -106,33 +113,6 @@ def impatient_app(race_app: Flask, race_url: str) -> Iterator[Flask]:
 
 
 # Helpers --------------------------------------------------------------------------------------
-
-
-class InApp(threading.Thread):
-    """Runs `work` in its own app context (its own session and connection)."""
-
-    def __init__(self, app: Flask, work: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.app = app
-        self.work = work
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        with self.app.app_context():
-            try:
-                self.result = self.work()
-            except BaseException as error:  # reported by outcome()
-                self.error = error
-            finally:
-                db.session.remove()
-
-    def outcome(self) -> Any:
-        self.join(WAIT)
-        assert not self.is_alive(), "still running"
-        if self.error is not None:
-            raise self.error
-        return self.result
 
 
 def seed(app: Flask, code: str) -> tuple[int, int]:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import flask_migrate
 import pytest
@@ -25,7 +24,7 @@ from flask import Flask
 from fellowship.extensions import db
 from fellowship.notifications import announcement_services as services
 from fellowship.notifications.models import Announcement, Audience, Notification
-from tests.conftest import TEST_DATABASE_URL, database_url_from, make_app
+from tests.conftest import TEST_DATABASE_URL, InApp, database_url_from, make_app
 from tests.factories import CohortFactory, MembershipFactory, StaffFactory
 
 pytestmark = pytest.mark.skipif(
@@ -62,32 +61,6 @@ def race_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-
-
-class InApp(threading.Thread):
-    """Runs `work` in its own request context (its own session and connection)."""
-
-    def __init__(self, app: Flask, work: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.app, self.work = app, work
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        with self.app.test_request_context():
-            try:
-                self.result = self.work()
-            except BaseException as error:  # reported by outcome()
-                self.error = error
-            finally:
-                db.session.remove()
-
-    def outcome(self) -> Any:
-        self.join(WAIT)
-        assert not self.is_alive(), "still running"
-        if self.error is not None:
-            raise self.error
-        return self.result
 
 
 def waits_for_a_lock(app: Flask, thread: threading.Thread) -> bool:

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from fellowship.notifications.reminders import run_reminders
 from tests.conftest import (
     DATABASES,
     TEST_DATABASE_URL,
+    InApp,
     SmtpServer,
     SmtpSink,
     database_url_from,
@@ -121,33 +122,6 @@ def mail_server(race_app: Flask) -> Iterator[SmtpServer]:
     finally:
         race_app.config.update(saved, MAIL_SUPPRESS_SEND=True)
         server.stop()
-
-
-class InApp(threading.Thread):
-    """Runs `work` in its own app context: its own session and connection."""
-
-    def __init__(self, app: Flask, work: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.app = app
-        self.work = work
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        with self.app.app_context():
-            try:
-                self.result = self.work()
-            except BaseException as error:  # reported by outcome()
-                self.error = error
-            finally:
-                db.session.remove()
-
-    def outcome(self) -> Any:
-        self.join(WAIT)
-        assert not self.is_alive(), "still running"
-        if self.error is not None:
-            raise self.error
-        return self.result
 
 
 def waits_for_a_lock(app: Flask, thread: threading.Thread) -> bool:
