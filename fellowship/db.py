@@ -79,6 +79,16 @@ class TimestampMixin:
 db = SQLAlchemy(model_class=Base)
 
 
+def insert_for(table: sa.Table) -> Any:
+    """An INSERT with ON CONFLICT for the session's database (PostgreSQL's or SQLite's
+    dialect construct; the two speak the same `on_conflict_do_nothing/do_update`)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if db.session.connection().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def commit() -> None:
     """The one commit of a request (views and CLI commands call this, services never do).
 

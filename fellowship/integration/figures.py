@@ -69,11 +69,10 @@ from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from flask import g
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fellowship.cycles.models import School
-from fellowship.db import Page, db, utcnow
+from fellowship.db import Page, db, insert_for, utcnow
 from fellowship.integration import display, metrics, queries, report, suppression
 from fellowship.integration.display import CountCode, RateCode, count_code, rate_code
 from fellowship.integration.metrics import Indices
@@ -242,9 +241,7 @@ def counts_changed(year_ids: Iterable[int]) -> None:
     if not ids:
         return
     table = cast(sa.Table, IntegrationCountsVersion.__table__)
-    dialect = db.session.connection().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values([{"school_year_id": i, "version": 1} for i in ids])
+    statement = insert_for(table).values([{"school_year_id": i, "version": 1} for i in ids])
     db.session.execute(
         statement.on_conflict_do_update(
             index_elements=[table.c.school_year_id],

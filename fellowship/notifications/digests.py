@@ -34,10 +34,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from babel.dates import format_datetime
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fellowship.auth.models import User
-from fellowship.db import commit, db, utcnow
+from fellowship.db import commit, db, insert_for, utcnow
 from fellowship.mail import OutboxMessage, force_recipient, split_subject
 from fellowship.notifications import services
 from fellowship.notifications.labels import CATEGORY_NAMES
@@ -245,11 +244,9 @@ def _claim(batch: list[Due]) -> dict[tuple[int, DigestFrequency], int]:
     The rows go in in the order of (person, frequency), the same in every run, so two runs
     wait for each other's rows in one direction only."""
     table = _DIGESTS
-    dialect = db.session.connection().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     created_at = utcnow()
     statement = (
-        insert(table)
+        insert_for(table)
         .values(
             [
                 {

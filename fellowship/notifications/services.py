@@ -16,10 +16,9 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fellowship.auth.models import User
-from fellowship.db import db, utcnow
+from fellowship.db import db, insert_for, utcnow
 from fellowship.mail import _PENDING_KEY, Attachment, OutboxMessage, force_recipient, split_subject
 from fellowship.notifications.models import (
     DEFAULT_FREQUENCY,
@@ -121,9 +120,7 @@ def set_preferences(user: User, chosen: dict[Category, Frequency]) -> int:
     if not changed:
         return 0
     table = cast(sa.Table, NotificationPreference.__table__)
-    dialect = db.session.connection().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(
+    statement = insert_for(table).values(
         [
             {"user_id": user.id, "category": c, "frequency": f, "updated_at": utcnow()}
             for c, f in changed.items()
@@ -181,10 +178,8 @@ def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> dict[str, int]:
     if not rows:
         return {}
     table = cast(sa.Table, Notification.__table__)
-    dialect = db.session.connection().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(table)
+        insert_for(table)
         .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
         .returning(table.c.id, table.c.dedupe_key)
     )
