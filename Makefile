@@ -29,7 +29,7 @@ translations-compile: $(VENV)/.stamp-runtime
 # After changing strings: extract them, merge into the catalogs, then translate the new ones.
 translations-update: $(VENV)/.stamp-runtime
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o fellowship/translations/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i fellowship/translations/messages.pot -d fellowship/translations
+	$(BIN)/pybabel update --width 100 --no-fuzzy-matching --ignore-obsolete -i fellowship/translations/messages.pot -d fellowship/translations
 
 db: install
 	mkdir -p instance

@@ -43,9 +43,9 @@ KIND_EXPLANATIONS = {
     ),
     ObjectiveKind.PREVENT.value: _l(
         "For a school that is not isolated yet. Met in a year when the school's minority share "
-        "is between 20% and 50% and did not rise since the year before. A share below 20% or "
-        "above 50% does not meet it; a share between 20% and 50% is not judged in a year with "
-        "no figure for the year before."
+        "is from 20 to 50 percent and did not rise since the year before. A share under 20 or "
+        "over 50 percent does not meet it; a share from 20 to 50 percent is not judged in a year "
+        "with no figure for the year before."
     ),
 }
 

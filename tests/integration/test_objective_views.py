@@ -121,8 +121,8 @@ def test_the_form_explains_every_kind_in_plain_words_and_labels_k_in_points(clie
         "no more than k percentage points above or below the district's",
         "students who applied is lower than",
         "(a < p)",
-        "between 20% and 50% and did not rise",
-        "A share below 20% or above 50% does not meet it",
+        "from 20 to 50 percent and did not rise",
+        "A share under 20 or over 50 percent does not meet it",
         "Band width k, in percentage points",
         "15 (the default)",
     ):
