@@ -37,7 +37,7 @@ from flask import current_app
 
 from fellowship.auth.models import User
 from fellowship.db import commit, db, insert_for, utcnow
-from fellowship.mail import OutboxMessage, force_recipient, split_subject
+from fellowship.mail import OutboxMessage, email_context, force_recipient, split_subject
 from fellowship.notifications import services
 from fellowship.notifications.labels import CATEGORY_NAMES
 from fellowship.notifications.models import (
@@ -358,8 +358,7 @@ def _queue_emails(mails: list[tuple[int, Due]]) -> None:
     links = page_links()
     for (locale, zone), group in by_reader.items():
         with force_recipient(locale, zone):
-            shared: dict[str, Any] = {}
-            current_app.update_template_context(shared)
+            shared = email_context()
             names = category_names()  # translated once per language, not per email
             for digest_id, due in group:
                 categories = due.person.categories[due.frequency]

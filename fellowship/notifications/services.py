@@ -19,7 +19,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from fellowship.auth.models import User
 from fellowship.db import db, insert_for, utcnow
-from fellowship.mail import _PENDING_KEY, Attachment, OutboxMessage, force_recipient, split_subject
+from fellowship.mail import (
+    _PENDING_KEY,
+    Attachment,
+    OutboxMessage,
+    email_context,
+    force_recipient,
+    split_subject,
+)
 from fellowship.notifications.models import (
     DEFAULT_FREQUENCY,
     Category,
@@ -239,8 +246,7 @@ def notify_many(
         by_language.setdefault((entry.user.locale, entry.user.timezone), []).append(entry)
     for (locale, zone), group in by_language.items():
         with force_recipient(locale, zone):
-            shared: dict[str, Any] = {}
-            current_app.update_template_context(shared)
+            shared = email_context()
             for entry in group:
                 frequency = frequency_of(known, entry.user.id, category)
                 values = {**shared, **_email_values(entry, category)}
