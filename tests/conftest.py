@@ -9,7 +9,9 @@ browser is a failure, never a skip.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 import socket
 import threading
 import time
@@ -29,6 +31,7 @@ from flask.globals import app_ctx
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import orm
 
 from config import database_url
@@ -69,13 +72,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`make test` runs two workers), the browser journeys share one live
     server with the demo data, and the deployment tests share Redis: each group stays on one
-    worker, in file order."""
+    worker, in file order. A module with shared rows (`module_rows`) stays on one worker
+    too, so they are built once per database rather than each time a worker comes back to
+    the module."""
     for item in items:
         path = item.path.as_posix()
         if "/tests/e2e/" in path:
             item.add_marker(pytest.mark.xdist_group("e2e"))
         elif path.endswith("/tests/test_deployment.py"):
             item.add_marker(pytest.mark.xdist_group("deployment"))
+        elif "module_rows" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(f"rows:{item.path.stem}"))
 
 
 # Databases -----------------------------------------------------------------------------
@@ -154,16 +161,26 @@ def _session_scope() -> int:
     return id(app_ctx._get_current_object()) if has_app_context() else 0
 
 
+# A module's shared rows: id(app) -> the connection of the module's outer transaction.
+_MODULE_CONNECTIONS: dict[int, sa.Connection] = {}
+
+
 @pytest.fixture(autouse=True)
 def _database(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Run the test inside a transaction that is rolled back at the end."""
+    """Run the test inside a transaction that is rolled back at the end: its own, or, in a
+    module with shared rows (`module_rows`), a SAVEPOINT inside the module's transaction."""
     if "app" not in request.fixturenames:
         yield
         return
     application: Flask = request.getfixturevalue("app")
-    with application.app_context():
-        connection = db.engine.connect()
-    transaction = connection.begin()
+    shared = _MODULE_CONNECTIONS.get(id(application))
+    if shared is not None:
+        connection = shared
+        transaction = connection.begin_nested()
+    else:
+        with application.app_context():
+            connection = db.engine.connect()
+        transaction = connection.begin()
     factory = orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
     original = db.session
     db.session = orm.scoped_session(factory, scopefunc=_session_scope)
@@ -174,7 +191,107 @@ def _database(request: pytest.FixtureRequest) -> Iterator[None]:
         db.session.remove()
         db.session = original
         transaction.rollback()
+        if shared is None:
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def module_rows(app: Flask) -> Iterator[sa.Connection]:
+    """The module's own transaction, for rows its tests share (see `rows_for_module`).
+    Every test of the module then runs in a SAVEPOINT inside it: what a test changes in
+    the shared rows is rolled back after it, and the rows themselves after the module."""
+    with app.app_context():
+        connection = db.engine.connect()
+    transaction = connection.begin()
+    _MODULE_CONNECTIONS[id(app)] = connection
+    try:
+        yield connection
+    finally:
+        del _MODULE_CONNECTIONS[id(app)]
+        transaction.rollback()
         connection.close()
+
+
+def rows_for_module(build: Callable[[], Any]) -> Any:
+    """A module-scoped fixture: what `build()` makes, made once per module (and database)
+    in the module's transaction, frozen; a test's own fixture calls `.thaw()` for the
+    objects in its session. For tables of rules and pages read many times over the same
+    cast of people and records."""
+
+    @pytest.fixture(scope="module")
+    def fixture(app: Flask, module_rows: sa.Connection) -> Frozen:
+        factory = orm.sessionmaker(bind=module_rows, join_transaction_mode="create_savepoint")
+        original = db.session
+        db.session = orm.scoped_session(factory, scopefunc=_session_scope)
+        try:
+            with app.test_request_context():
+                value = build()
+                db.session.commit()
+                return Frozen(_freeze(value))
+        finally:
+            db.session.remove()
+            db.session = original
+
+    return fixture
+
+
+@dataclass(frozen=True)
+class _Row:
+    model: type
+    identity: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """What a `module_rows` build returned, with each model object replaced by its class and
+    primary key; `thaw()` loads them again in the current session."""
+
+    value: Any
+
+    def thaw(self) -> Any:
+        return _thaw(self.value)
+
+
+_NOT_A_ROW = object()
+
+
+def _rebuild(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """`value` with each part `leaf` turns into something else replaced, through
+    dataclasses, dicts, lists and tuples."""
+    turned = leaf(value)
+    if turned is not _NOT_A_ROW:
+        return turned
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = [f.name for f in dataclasses.fields(value) if f.init]
+        return dataclasses.replace(
+            value, **{name: _rebuild(getattr(value, name), leaf) for name in fields}
+        )
+    if isinstance(value, dict):
+        return {key: _rebuild(item, leaf) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_rebuild(item, leaf) for item in value)
+    return value
+
+
+def _freeze(value: Any) -> Any:
+    def leaf(part: Any) -> Any:
+        state = sa.inspect(part, raiseerr=False)
+        if not isinstance(state, orm.InstanceState) or state.identity is None:
+            return _NOT_A_ROW  # not a model object, or one never saved: kept as it is
+        return _Row(type(part), state.identity)
+
+    return _rebuild(value, leaf)
+
+
+def _thaw(value: Any) -> Any:
+    def leaf(part: Any) -> Any:
+        if not isinstance(part, _Row):
+            return _NOT_A_ROW
+        found = db.session.get(part.model, part.identity)
+        assert found is not None, f"{part.model.__name__} {part.identity} is gone"
+        return found
+
+    return _rebuild(value, leaf)
 
 
 @pytest.fixture
@@ -216,8 +333,22 @@ def login_as(client: FlaskClient) -> Any:
     return _login
 
 
-def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    """The CSRF token of the client's session, read from a rendered form."""
+def csrf_token(client: FlaskClient, path: str | None = None) -> str:
+    """A valid CSRF token for the client's session, made the way Flask-WTF makes the one in
+    every form (the browser journeys prove the forms carry it). With `path`, the page is
+    fetched first and the token read from its form, for a test whose POST needs that
+    page's visit (the two-factor page puts the secret to confirm in the session)."""
+    if path is not None:
+        return csrf_token_from_page(client, path)
+    app = client.application
+    with client.session_transaction() as session:
+        raw = session.setdefault("csrf_token", secrets.token_hex(20))
+    secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+
+def csrf_token_from_page(client: FlaskClient, path: str) -> str:
+    """The CSRF token read from the form on `path`."""
     import re
 
     html = client.get(path).get_data(as_text=True)

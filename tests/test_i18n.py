@@ -87,9 +87,7 @@ def test_a_signed_in_persons_language_choice_is_saved_on_their_profile(client):
 
     user = UserFactory(locale="en")
     sign_in(client, user)
-    client.post(
-        "/language", data={"locale": "es", "next": "/", "csrf_token": csrf_token(client, "/")}
-    )
+    client.post("/language", data={"locale": "es", "next": "/", "csrf_token": csrf_token(client)})
     db.session.expire_all()
     assert db.session.get(User, user.id).locale == "es"
     assert '<html lang="es">' in client.get("/").get_data(as_text=True)

@@ -30,7 +30,7 @@ from tests.capstones.helpers import (
     DecisionFactory,
     VersionFactory,
 )
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.convenings.helpers import ConveningFactory
 from tests.curriculum.helpers import ExtensionFactory, ItemFactory, ModuleFactory, ProgressFactory
 from tests.cycles.helpers import (
@@ -410,7 +410,7 @@ def _notification_sample(recipient_id: int) -> int:
     return notification.id
 
 
-def _samples(app: Flask, target_id: int) -> dict[str, int | str]:
+def _samples(target_id: int) -> dict[str, int | str]:
     """Ids for the placeholders in MATRIX: a cohort with one membership of the target (a
     fellow), a coach who coaches them, a shared check-in with one action item, and a
     released module with a reading, a file and a reflection the target submitted, and an
@@ -427,10 +427,9 @@ def _samples(app: Flask, target_id: int) -> dict[str, int | str]:
     module = ModuleFactory(cohort_id=cohort.id)
     reading = ItemFactory(module_id=module.id)
     prompt = ItemFactory(module_id=module.id, kind=ItemKind.REFLECTION)
-    with app.app_context():
-        upload = FileStorage(BytesIO(valid_pdf()), filename="sample.pdf")
-        pdf_id = store_file(upload, None, {"pdf"}).id
-        db.session.commit()
+    upload = FileStorage(BytesIO(valid_pdf()), filename="sample.pdf")
+    pdf_id = store_file(upload, None, {"pdf"}).id
+    db.session.commit()
     file_item = ItemFactory(module_id=module.id, kind=ItemKind.FILE, stored_file_id=pdf_id)
     reflection = ProgressFactory(
         item_id=prompt.id,
@@ -514,11 +513,35 @@ def _samples(app: Flask, target_id: int) -> dict[str, int | str]:
     }
 
 
-def _url(app: Flask, endpoint: str, values: dict[str, object], target_id: int) -> str:
-    needs_samples = any(str(v) in SAMPLE_KEYS for v in values.values())
-    samples = _samples(app, target_id) if needs_samples else {}
+def build_cast() -> dict[str, object]:
+    """Built once per module: the target of every admin action (an invited member, not yet
+    active, with a password still to set), the samples around them, and one person to
+    sign in as for each role."""
+    target = UserFactory(password_hash=None, is_active=False)
+    return {
+        "target": target,
+        "samples": _samples(target.id),
+        "member": UserFactory(role=Role.MEMBER),
+        "staff": UserFactory(role=Role.STAFF),
+        "admin": UserFactory(role=Role.ADMIN),
+    }
+
+
+built_cast = rows_for_module(build_cast)
+
+
+@pytest.fixture
+def cast(built_cast):
+    return built_cast.thaw()
+
+
+def _url(app: Flask, endpoint: str, values: dict[str, object], cast: dict[str, object]) -> str:
+    target = cast["target"]
+    assert isinstance(target, User)
+    samples = cast["samples"]
+    assert isinstance(samples, dict)
     filled = {
-        k: (target_id if str(v).endswith("TARGET") else samples.get(str(v), v))
+        k: (target.id if str(v).endswith("TARGET") else samples.get(str(v), v))
         for k, v in values.items()
     }
     with app.test_request_context():
@@ -536,21 +559,23 @@ CASES = [
 
 
 @pytest.mark.parametrize(("endpoint", "who"), CASES)
-def test_the_access_matrix_holds_for_every_role(app: Flask, client, endpoint, who):
+def test_the_access_matrix_holds_for_every_role(app: Flask, client, cast, endpoint, who):
     level, values = MATRIX[endpoint]
-    # An invited member (deactivated unless the action needs an active one), so that every
-    # admin action is possible on it.
+    # The invited member is deactivated unless the action needs an active one, so that
+    # every admin action is possible on it.
     active = "ACTIVE_TARGET" in values.values()
-    target = UserFactory(password_hash=None, is_active=active)
+    target = cast["target"]
+    if active:
+        target.is_active = True
+        db.session.commit()
     if who != "anonymous":
-        role = {"member": Role.MEMBER, "staff": Role.STAFF, "admin": Role.ADMIN}[who]
-        sign_in(client, UserFactory(role=role))
-    url = _url(app, endpoint, values, target.id)
+        sign_in(client, cast[who])
+    url = _url(app, endpoint, values, cast)
     methods = next(r.methods for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     method = "GET" if "GET" in methods else "POST"
     data = {}
     if method == "POST":
-        data["csrf_token"] = csrf_token(client, "/profile" if who != "anonymous" else "/login")
+        data["csrf_token"] = csrf_token(client)
     events_before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
     watched_before = _snapshot(WATCHED_TABLES)
     response = client.open(url, method=method, data=data)
@@ -574,7 +599,11 @@ def test_the_access_matrix_holds_for_every_role(app: Flask, client, endpoint, wh
 
 @pytest.mark.parametrize("endpoint", [e for e, (level, _) in MATRIX.items() if level == TOKEN])
 def test_a_wrong_token_link_is_not_found(app: Flask, client, endpoint):
-    response = client.get(_url(app, endpoint, MATRIX[endpoint][1], 0))
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **MATRIX[endpoint][1])
+    response = client.get(url)
     assert response.status_code == 404
 
 
@@ -633,11 +662,10 @@ GET_PAGES = [
 
 
 @pytest.mark.parametrize("endpoint", GET_PAGES)
-def test_no_get_request_changes_the_database(app: Flask, client, endpoint):
+def test_no_get_request_changes_the_database(app: Flask, client, cast, endpoint):
     methods = next(r.methods for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    target = UserFactory(password_hash=None)
-    sign_in(client, UserFactory(role=Role.ADMIN))
-    url = _url(app, endpoint, MATRIX[endpoint][1], target.id)
+    sign_in(client, cast["admin"])
+    url = _url(app, endpoint, MATRIX[endpoint][1], cast)
     db.session.expire_all()
     before = _snapshot()
     response = client.get(url)

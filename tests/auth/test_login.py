@@ -105,7 +105,7 @@ def test_signing_out_ends_the_session(client):
     user = UserFactory()
     sign_in(client, user)
     assert client.get("/").status_code == 200
-    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/profile")})
+    response = client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 302
     assert client.get("/").status_code == 302
 
@@ -116,7 +116,7 @@ def test_sign_out_everywhere_ends_the_other_devices_sessions(app: Flask, client)
     sign_in(other_device, user)
     sign_in(client, user)
     assert other_device.get("/profile").status_code == 200
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/profile"), "everywhere": "1"})
+    client.post("/logout", data={"csrf_token": csrf_token(client), "everywhere": "1"})
     assert other_device.get("/profile").status_code == 302
     assert client.get("/profile").status_code == 302
 
@@ -157,7 +157,7 @@ def test_signing_out_ends_the_session_on_the_server_even_for_a_copied_cookie(app
     copied = app.test_client()
     copied.set_cookie("session", client.get_cookie("session").value)
     assert copied.get("/profile").status_code == 200
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/profile")})
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert copied.get("/profile").status_code == 302
 
 
@@ -166,7 +166,7 @@ def test_signing_out_on_one_device_keeps_the_other_signed_in(app, client):
     laptop, phone = client, app.test_client()
     sign_in(laptop, user)
     sign_in(phone, user)
-    laptop.post("/logout", data={"csrf_token": csrf_token(laptop, "/profile")})
+    laptop.post("/logout", data={"csrf_token": csrf_token(laptop)})
     assert laptop.get("/profile").status_code == 302
     assert phone.get("/profile").status_code == 200
 

@@ -20,7 +20,7 @@ NEW_PASSWORD = "copper meadow signal eleven"
 def ask_for_reset(client, email):
     return client.post(
         "/forgot-password",
-        data={"email": email, "csrf_token": csrf_token(client, "/forgot-password")},
+        data={"email": email, "csrf_token": csrf_token(client)},
         follow_redirects=True,
     )
 
@@ -63,7 +63,7 @@ def test_a_person_resets_their_password_with_the_emailed_link(client, app):
         data={
             "password": NEW_PASSWORD,
             "confirm": NEW_PASSWORD,
-            "csrf_token": csrf_token(browser, link),
+            "csrf_token": csrf_token(browser),
         },
     )
     assert response.status_code == 302
@@ -91,7 +91,7 @@ def test_a_reset_link_works_once(client, app):
         data={
             "password": NEW_PASSWORD,
             "confirm": NEW_PASSWORD,
-            "csrf_token": csrf_token(browser, link),
+            "csrf_token": csrf_token(browser),
         },
     )
     assert app.test_client().get(link).status_code == 404
@@ -119,7 +119,7 @@ def test_resetting_the_password_ends_every_other_session(client, app):
         data={
             "password": NEW_PASSWORD,
             "confirm": NEW_PASSWORD,
-            "csrf_token": csrf_token(browser, link),
+            "csrf_token": csrf_token(browser),
         },
     )
     assert thief.get("/profile").status_code == 302
@@ -135,7 +135,7 @@ def test_mismatched_passwords_are_refused_with_a_message(client, app):
         data={
             "password": NEW_PASSWORD,
             "confirm": NEW_PASSWORD + "x",
-            "csrf_token": csrf_token(browser, link),
+            "csrf_token": csrf_token(browser),
         },
     )
     assert "The two passwords do not match." in response.get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_reset_emails_to_one_address_are_limited_so_nobody_can_flood_an_inbox(cl
     browser = app.test_client()
     response = browser.post(
         "/forgot-password",
-        data={"email": "flood@example.org", "csrf_token": csrf_token(browser, "/forgot-password")},
+        data={"email": "flood@example.org", "csrf_token": csrf_token(browser)},
     )
     assert response.status_code == 429
     sent = db.session.scalar(
@@ -169,7 +169,7 @@ def test_changing_the_password_cancels_outstanding_reset_links(client, app):
             "pw-current": PASSWORD,
             "pw-password": NEW_PASSWORD,
             "pw-confirm": NEW_PASSWORD,
-            "pw-csrf_token": csrf_token(client, "/profile"),
+            "pw-csrf_token": csrf_token(client),
         },
     )
     assert app.test_client().get(link).status_code == 404
@@ -182,7 +182,7 @@ def test_forgot_password_takes_the_same_time_for_known_and_unknown_addresses(cli
     floor = app.config["RESET_RESPONSE_SECONDS"]
     for email in ("timed@example.org", "nobody-here@example.org"):
         browser = app.test_client()
-        token = csrf_token(browser, "/forgot-password")
+        token = csrf_token(browser)
         started = time.monotonic()
         browser.post("/forgot-password", data={"email": email, "csrf_token": token})
         assert time.monotonic() - started >= floor

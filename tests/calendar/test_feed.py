@@ -146,9 +146,7 @@ def test_making_a_new_address_revokes_the_old_one(app, client):
     old = feed_path(client, person)
     assert fetch(app, old).status_code == 200
     sign_in(client, person)
-    response = client.post(
-        "/calendar/rotate", data={"csrf_token": csrf_token(client, "/calendar/")}
-    )
+    response = client.post("/calendar/rotate", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 302
     assert fetch(app, old).status_code == 404
     new = feed_path(client, person)
@@ -162,7 +160,7 @@ def test_making_a_new_address_revokes_the_old_one(app, client):
     assert event.details == {"version": 2}
     # And again: each rotation revokes the previous address.
     sign_in(client, person)
-    client.post("/calendar/rotate", data={"csrf_token": csrf_token(client, "/calendar/")})
+    client.post("/calendar/rotate", data={"csrf_token": csrf_token(client)})
     assert fetch(app, new).status_code == 404
 
 

@@ -17,6 +17,7 @@ from tests.capstones.helpers import (
     ReviewFactory,
     VersionFactory,
 )
+from tests.conftest import rows_for_module
 from tests.factories import (
     AdminFactory,
     CoachAssignmentFactory,
@@ -84,8 +85,7 @@ DECISIONS = {row[0] for row in TABLE} | {
 }
 
 
-@pytest.fixture
-def world(ctx):
+def build_world():
     cohort = CohortFactory()
 
     def member(role, status=MembershipStatus.ACTIVE):
@@ -160,6 +160,14 @@ def world(ctx):
     }
     people = {name: db.session.get(User, user_id) for name, user_id in ids.items()}
     return cohort, people, objects
+
+
+built_world = rows_for_module(build_world)
+
+
+@pytest.fixture
+def world(ctx, built_world):
+    return built_world.thaw()
 
 
 CASES = [

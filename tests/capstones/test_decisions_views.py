@@ -37,7 +37,7 @@ def decision_url(version) -> str:
 
 
 def post_decision(client, version, outcome="approve", message="Well argued.", version_no=None):
-    data = {"csrf_token": csrf_token(client, "/profile"), "message": message}
+    data = {"csrf_token": csrf_token(client), "message": message}
     if outcome is not None:
         data["outcome"] = outcome
     data["version"] = str(version_no) if version_no is not None else ""

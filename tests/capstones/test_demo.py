@@ -33,7 +33,7 @@ from fellowship.db import utcnow
 from fellowship.demo import DEMO_COHORT_NAME, load_demo
 from fellowship.extensions import db
 from fellowship.uploads import StoredFile, stored_path
-from tests.conftest import sign_in
+from tests.conftest import rows_for_module, sign_in
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
 
 MODELS = (
@@ -58,9 +58,10 @@ def _counts() -> dict[str, int]:
     }
 
 
+demo_rows = rows_for_module(load_demo)
+
+
 def _demo_cohort() -> Cohort:
-    load_demo()
-    db.session.commit()
     cohort = db.session.scalar(sa.select(Cohort).where(Cohort.name == DEMO_COHORT_NAME))
     assert cohort is not None
     return cohort
@@ -104,14 +105,14 @@ def _reviews(cohort: Cohort) -> list[tuple[ReviewAssignment, Review | None, Caps
 # The real demo ----------------------------------------------------------------------------
 
 
-def test_the_demo_has_a_capstone_in_every_state(ctx):
+def test_the_demo_has_a_capstone_in_every_state(demo_rows, ctx):
     cohort = _demo_cohort()
     statuses = Counter(capstone.status for capstone in _capstones(cohort))
     assert set(statuses) == set(CapstoneStatus)
     assert sum(statuses.values()) == 11  # one of the twelve fellows has not started
 
 
-def test_each_capstones_history_matches_its_state(ctx):
+def test_each_capstones_history_matches_its_state(demo_rows, ctx):
     cohort = _demo_cohort()
     for capstone in _capstones(cohort):
         versions = _versions(capstone)
@@ -142,7 +143,7 @@ def test_each_capstones_history_matches_its_state(ctx):
             assert draft.stage == (Stage.FINAL if approved_proposal else Stage.PROPOSAL)
 
 
-def test_the_demo_fellow_has_revisions_requested_on_version_2(ctx):
+def test_the_demo_fellow_has_revisions_requested_on_version_2(demo_rows, ctx):
     cohort = _demo_cohort()
     fellow = find_user_by_email("fellow@example.org")
     assert fellow is not None
@@ -162,7 +163,7 @@ def test_the_demo_fellow_has_revisions_requested_on_version_2(ctx):
     assert all(r is not None and r.submitted_at for r in reviews)
 
 
-def test_reviews_are_in_draft_and_submitted_and_score_every_criterion(ctx):
+def test_reviews_are_in_draft_and_submitted_and_score_every_criterion(demo_rows, ctx):
     cohort = _demo_cohort()
     criteria = set(
         db.session.scalars(
@@ -192,7 +193,7 @@ def test_reviews_are_in_draft_and_submitted_and_score_every_criterion(ctx):
     assert decided
 
 
-def test_the_demo_reviewer_has_open_work_and_the_other_reviewer_too(ctx):
+def test_the_demo_reviewer_has_open_work_and_the_other_reviewer_too(demo_rows, ctx):
     cohort = _demo_cohort()
     open_by: Counter[str] = Counter()
     for assignment, review, version in _reviews(cohort):
@@ -208,7 +209,7 @@ def test_the_demo_reviewer_has_open_work_and_the_other_reviewer_too(ctx):
     assert reviewers == {"reviewer@example.org", "james.whitfield@example.org"}
 
 
-def test_decisions_are_by_the_demo_facilitators_and_staff(ctx):
+def test_decisions_are_by_the_demo_facilitators_and_staff(demo_rows, ctx):
     cohort = _demo_cohort()
     deciders = set(
         db.session.scalars(
@@ -229,7 +230,7 @@ def test_decisions_are_by_the_demo_facilitators_and_staff(ctx):
     assert staff.role == Role.STAFF
 
 
-def test_every_submitted_version_carries_a_real_pdf_and_files_follow_the_versions(ctx):
+def test_every_submitted_version_carries_a_real_pdf_and_files_follow_the_versions(demo_rows, ctx):
     cohort = _demo_cohort()
     for capstone in _capstones(cohort):
         for version in _versions(capstone):
@@ -253,7 +254,7 @@ def test_every_submitted_version_carries_a_real_pdf_and_files_follow_the_version
                 assert stored.original_name.endswith(".pdf")
 
 
-def test_narratives_are_markdown_and_no_two_capstones_say_the_same(ctx):
+def test_narratives_are_markdown_and_no_two_capstones_say_the_same(demo_rows, ctx):
     cohort = _demo_cohort()
     capstones = _capstones(cohort)
     assert len({c.title for c in capstones}) == len(capstones)
@@ -264,7 +265,7 @@ def test_narratives_are_markdown_and_no_two_capstones_say_the_same(ctx):
     assert all(c.school_level is not None and c.strand_id and c.topics for c in capstones)
 
 
-def test_one_published_capstone_is_in_the_library_with_a_file_to_download(app, client):
+def test_one_published_capstone_is_in_the_library_with_a_file_to_download(demo_rows, app, client):
     with app.test_request_context():
         cohort = _demo_cohort()
     published = [c for c in _capstones(cohort) if c.published_at is not None]
@@ -296,7 +297,7 @@ def test_one_published_capstone_is_in_the_library_with_a_file_to_download(app, c
     download.close()
 
 
-def test_loading_the_demo_twice_creates_nothing_new(ctx):
+def test_loading_the_demo_twice_creates_nothing_new(demo_rows, ctx):
     _demo_cohort()
     before = _counts()
     assert before["Capstone"] == 11
@@ -386,4 +387,10 @@ def test_a_cohort_without_reviewers_or_facilitators_still_gets_capstones(ctx):
     fellows = [UserFactory() for _ in range(3)]
     created = load_demo_capstones(cohort, fellows, [], [], today=utcnow().date())
     assert len(created) == 3
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReviewAssignment)) == 0
+    assignments = (
+        sa.select(sa.func.count())
+        .select_from(ReviewAssignment)
+        .join(CapstoneVersion, CapstoneVersion.id == ReviewAssignment.version_id)
+        .where(CapstoneVersion.capstone_id.in_([c.id for c in created]))
+    )
+    assert db.session.scalar(assignments) == 0

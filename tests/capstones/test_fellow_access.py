@@ -115,7 +115,7 @@ POSTS = [
 def test_a_refused_post_changes_nothing(client, app: Flask, name, data, who):
     w, urls = _urls(app, CapstoneStatus.APPROVED if name == "publish" else CapstoneStatus.DRAFT)
     sign_in(client, w.person(who))
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     before = snapshot()
     response = client.post(urls[name], data={"csrf_token": token, **data})
     assert response.status_code == 403
@@ -130,7 +130,7 @@ def test_nobody_but_the_fellow_uploads_or_removes_a_file(client, app: Flask, who
     cap_id = int(urls["detail"].rsplit("/", 1)[1])
     draft_file = urls["download a draft file"]
     sign_in(client, w.person(who))
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     before = snapshot()
     upload = client.post(
         f"/capstones/{cap_id}/files",

@@ -58,7 +58,7 @@ def post_file(client, cap, value, token: str | None = None):
     path = f"/capstones/{cap.id}/files"
     data: dict[str, object] = {"file": value}
     if token is not False:
-        data["csrf_token"] = token or csrf_token(client, f"/capstones/{cap.id}/edit")
+        data["csrf_token"] = token or csrf_token(client)
     return client.post(path, data=data, content_type="multipart/form-data")
 
 
@@ -82,7 +82,7 @@ def test_each_hostile_upload_is_refused_next_to_the_field_and_nothing_is_kept(
     w = world()
     cap = capstone(w)
     sign_in(client, w.fellow)
-    token = csrf_token(client, f"/capstones/{cap.id}/edit")
+    token = csrf_token(client)
     files_before, before = files_under(upload_dir), snapshot()
     response = post_file(client, cap, attack.form_value(), token)
     assert response.status_code == (413 if attack.too_large else 200)
@@ -109,7 +109,7 @@ def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(client,
     w = world()
     cap = capstone(w)
     sign_in(client, w.fellow)
-    token = csrf_token(client, f"/capstones/{cap.id}/edit")
+    token = csrf_token(client)
     files_before, before = files_under(upload_dir), snapshot()
     huge = (io.BytesIO(b"%PDF-1.4\n" + b"0" * (LIMIT + 200 * 1024)), "huge.pdf", "")
     response = post_file(client, cap, huge, token)
@@ -186,7 +186,7 @@ def test_posting_no_file_says_choose_one(client):
     sign_in(client, w.fellow)
     response = client.post(
         f"/capstones/{cap.id}/files",
-        data={"csrf_token": csrf_token(client, f"/capstones/{cap.id}/edit")},
+        data={"csrf_token": csrf_token(client)},
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
@@ -239,7 +239,7 @@ def test_the_first_upload_after_a_decision_starts_version_2_with_the_old_files(c
 def test_removing_a_file_takes_it_off_the_draft_only(client, app: Flask):
     w, cap, _v1, link = revisions_world(app)
     sign_in(client, w.fellow)
-    token = csrf_token(client, f"/capstones/{cap.id}/edit")
+    token = csrf_token(client)
     response = client.post(f"/capstone-files/{link.id}/delete", data={"csrf_token": token})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/capstones/{cap.id}/edit#files")
@@ -271,7 +271,7 @@ def test_no_file_is_added_while_the_capstone_is_not_the_fellows_to_change(client
     cap = capstone(w, status)
     version(cap, 1)
     sign_in(client, w.fellow)
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     before = snapshot()
     response = post_file(client, cap, (io.BytesIO(valid_pdf()), "late.pdf", ""), token)
     assert response.status_code == 403

@@ -48,7 +48,7 @@ def text_of(html: str) -> str:
 
 def start_form(client, path: str, **overrides: object) -> dict[str, object]:
     values: dict[str, object] = {
-        "csrf_token": csrf_token(client, path),
+        "csrf_token": csrf_token(client),
         "title": "A school for everyone",
         "summary": "A K-8 school designed to be diverse from its first day.",
         "problem_md": "Segregated schools.",
@@ -171,7 +171,7 @@ def test_a_second_start_goes_to_the_capstone_already_there(client):
     sign_in(client, w.fellow)
     path = f"/cohorts/{w.cohort.id}/capstone/new"
     assert client.get(path).headers["Location"].endswith(f"/capstones/{cap.id}")
-    token = csrf_token(client, f"/capstones/{cap.id}/edit")
+    token = csrf_token(client)
     response = client.post(path, data={"csrf_token": token, "title": "Second"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/capstones/{cap.id}")
@@ -471,7 +471,7 @@ def test_submitting_makes_one_submission_and_a_second_click_is_told(client):
     draft = version(cap, 1, draft=True, narrative_md="Ready")
     sign_in(client, w.fellow)
     path = f"/capstones/{cap.id}/submit"
-    data = {"csrf_token": csrf_token(client, path), "draft": str(draft.id)}
+    data = {"csrf_token": csrf_token(client), "draft": str(draft.id)}
     first = client.post(path, data=data)
     assert first.status_code == 302
     assert "Version 1 (proposal) is submitted" in page(client, f"/capstones/{cap.id}")
@@ -499,7 +499,7 @@ def test_a_confirm_page_left_open_in_another_tab_cannot_submit_again(client):
     v2 = version(cap, 2, draft=True, narrative_md="v2")
     sign_in(client, w.fellow)
     path = f"/capstones/{cap.id}/submit"
-    stale = {"csrf_token": csrf_token(client, path), "draft": str(v1.id)}
+    stale = {"csrf_token": csrf_token(client), "draft": str(v1.id)}
     response = client.post(path, data=stale)
     assert response.status_code == 302
     assert "already been submitted" in page(client, f"/capstones/{cap.id}")
@@ -518,9 +518,7 @@ def test_an_empty_narrative_is_not_submitted_and_the_page_says_why(client):
     assert "Write the narrative before submitting" in html
     assert 'name="draft"' not in html  # no button while it cannot be submitted
     before = snapshot()
-    response = client.post(
-        path, data={"csrf_token": csrf_token(client, path), "draft": str(draft.id)}
-    )
+    response = client.post(path, data={"csrf_token": csrf_token(client), "draft": str(draft.id)})
     assert response.status_code == 302
     assert snapshot() == before
     assert "Write the narrative before submitting" in page(client, path)
@@ -532,7 +530,7 @@ def test_others_cannot_submit_for_the_fellow(client):
     draft = version(cap, 1, draft=True, narrative_md="Ready")
     for person in (w.staff, w.coach, w.facilitator, w.other_fellow):
         sign_in(client, person)
-        token = csrf_token(client, "/profile")
+        token = csrf_token(client)
         response = client.post(
             f"/capstones/{cap.id}/submit", data={"csrf_token": token, "draft": str(draft.id)}
         )

@@ -186,7 +186,7 @@ def page(client: Any, path: str, status: int = 200) -> str:
 
 
 def post(client: Any, path: str, data: dict[str, Any]) -> Any:
-    return client.post(path, data={"csrf_token": csrf_token(client, "/profile"), **data})
+    return client.post(path, data={"csrf_token": csrf_token(client), **data})
 
 
 def review_form(w: World, scores: dict[int, int | str] | None = None, **extra: Any) -> dict:

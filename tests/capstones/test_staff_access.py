@@ -72,7 +72,7 @@ STAFF = {"staff", "an admin"}
 def request(client, route: Route, w: World):
     if route.method == "GET":
         return client.get(route.path(w))
-    data = {"csrf_token": csrf_token(client, "/profile"), **route.data(w)}
+    data = {"csrf_token": csrf_token(client), **route.data(w)}
     return client.post(route.path(w), data=data)
 
 

@@ -45,12 +45,12 @@ def reviewers_url(version) -> str:
 
 
 def post_assign(client, version, *ids: object):
-    data = {"csrf_token": csrf_token(client, "/profile"), "reviewers": [str(i) for i in ids]}
+    data = {"csrf_token": csrf_token(client), "reviewers": [str(i) for i in ids]}
     return client.post(reviewers_url(version), data=data)
 
 
 def post_unassign(client, assignment):
-    data = {"csrf_token": csrf_token(client, "/profile")}
+    data = {"csrf_token": csrf_token(client)}
     return client.post(f"/review-assignments/{assignment.id}/delete", data=data)
 
 

@@ -29,7 +29,7 @@ def settings_url(cohort) -> str:
 
 def post_settings(client, cohort, *, names: bool, hide: bool, version: int | None = None):
     data = {
-        "csrf_token": csrf_token(client, "/profile"),
+        "csrf_token": csrf_token(client),
         "version": str(cohort.version if version is None else version),
     }
     if names:

@@ -200,7 +200,7 @@ def test_no_route_changes_a_submitted_versions_narrative_or_files(client, app: F
     db.session.commit()
     before = frozen(v1)
     sign_in(client, w.fellow)
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     edit = {
         "csrf_token": token,
         "title": "Changed",

@@ -94,7 +94,7 @@ def yesterday() -> date:
 def form_data(client, path: str, **overrides: object) -> dict[str, object]:
     """A filled check-in form as the browser sends it (save as draft unless overridden)."""
     values: dict[str, object] = {
-        "csrf_token": csrf_token(client, path),
+        "csrf_token": csrf_token(client),
         "held_on": yesterday().isoformat(),
         "duration_minutes": "45",
         "mode": "video",

@@ -13,6 +13,7 @@ from fellowship.coaching.models import ActionItem, CheckIn, CheckInMode
 from fellowship.cohorts.models import CohortRole, MembershipStatus
 from fellowship.db import utcnow
 from fellowship.extensions import db
+from tests.conftest import rows_for_module
 from tests.factories import (
     AdminFactory,
     CoachAssignmentFactory,
@@ -46,8 +47,7 @@ TABLE = {
 }
 
 
-@pytest.fixture
-def world(ctx):
+def build_world():
     cohort = CohortFactory()
 
     def member(role):
@@ -85,10 +85,12 @@ def world(ctx):
         coach_id=ids["another coach in the cohort"],
     )
 
+    cohort_id = cohort.id  # the closure outlives the session that built the cohort
+
     def checkin(shared):
         return CheckIn(
             id=1,
-            cohort_id=cohort.id,
+            cohort_id=cohort_id,
             coach_id=writer,
             fellow_id=fellow,
             held_on=date(2026, 12, 1),
@@ -100,6 +102,14 @@ def world(ctx):
     people = {name: db.session.get(User, user_id) for name, user_id in ids.items()}
     item = ActionItem(id=1, checkin_id=1, owner_id=fellow, description="Draft the memo")
     return cohort, checkin, people, item
+
+
+built_world = rows_for_module(build_world)
+
+
+@pytest.fixture
+def world(ctx, built_world):
+    return built_world.thaw()
 
 
 def decide(decision, user, checkin):

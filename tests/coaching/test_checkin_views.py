@@ -113,7 +113,7 @@ def test_sharing_a_draft_tells_the_fellow_once_and_shows_them_the_shared_parts(c
     client.post(path, data=form_data(client, path, private_notes=NOTE))
     saved = db.session.scalar(sa.select(CheckIn))
     share = f"/checkins/{saved.id}/share"
-    token = csrf_token(client, f"/checkins/{saved.id}")
+    token = csrf_token(client)
     assert client.post(share, data={"csrf_token": token}).status_code == 302
     assert client.post(share, data={"csrf_token": token}).status_code == 302
     messages = list(db.session.scalars(sa.select(OutboxMessage)))
@@ -271,7 +271,7 @@ def test_only_the_writing_coach_edits_or_shares(client):
     for person in (pair.fellow, other_coach, StaffFactory()):
         sign_in(client, person)
         assert client.get(f"/checkins/{saved.id}/edit").status_code == 403
-        token = csrf_token(client, "/profile")
+        token = csrf_token(client)
         assert (
             client.post(f"/checkins/{saved.id}/share", data={"csrf_token": token}).status_code
             == 403
@@ -315,7 +315,7 @@ def test_a_fellow_marks_their_own_item_done_and_open_again(client):
     coach_item = action_item(saved, pair.coach, "Book the room")
     sign_in(client, pair.fellow)
     back = f"/cohorts/{pair.cohort.id}/my-checkins"
-    token = csrf_token(client, back)
+    token = csrf_token(client)
     response = client.post(
         f"/action-items/{item.id}/done", data={"csrf_token": token, "next": back}
     )
@@ -336,7 +336,7 @@ def test_marking_done_never_redirects_to_another_site(client):
     pair = coaching_pair()
     item = action_item(checkin(pair), pair.fellow, "Read chapter 3")
     sign_in(client, pair.fellow)
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     for evil in ("https://evil.example", "//evil.example", "/\\evil.example"):
         response = client.post(
             f"/action-items/{item.id}/done", data={"csrf_token": token, "next": evil}
@@ -351,7 +351,7 @@ def test_a_fellow_replies_to_a_shared_summary_and_the_coach_reads_it(client):
     path = f"/checkins/{saved.id}"
     response = client.post(
         f"{path}/replies",
-        data={"csrf_token": csrf_token(client, path), "body": "Thanks — **done** by Friday."},
+        data={"csrf_token": csrf_token(client), "body": "Thanks — **done** by Friday."},
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"{path}#replies")
@@ -366,9 +366,7 @@ def test_an_empty_reply_is_explained_and_saves_nothing(client):
     saved = checkin(pair)
     sign_in(client, pair.fellow)
     path = f"/checkins/{saved.id}"
-    response = client.post(
-        f"{path}/replies", data={"csrf_token": csrf_token(client, path), "body": "  "}
-    )
+    response = client.post(f"{path}/replies", data={"csrf_token": csrf_token(client), "body": "  "})
     assert response.status_code == 200
     assert "Write a reply before sending it." in response.get_data(as_text=True)
     assert count(CheckInReply) == 0
@@ -379,9 +377,7 @@ def test_nobody_replies_to_a_draft(client):
     saved = checkin(pair, shared_at=None)
     sign_in(client, pair.coach)
     path = f"/checkins/{saved.id}"
-    response = client.post(
-        f"{path}/replies", data={"csrf_token": csrf_token(client, path), "body": "Hi"}
-    )
+    response = client.post(f"{path}/replies", data={"csrf_token": csrf_token(client), "body": "Hi"})
     assert response.status_code == 403
     assert count(CheckInReply) == 0
 

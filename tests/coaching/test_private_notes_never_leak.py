@@ -125,7 +125,7 @@ def world(app: Flask, client):
     # The fellow replies and ticks an item.
     sign_in(client, fellow)
     page = f"/checkins/{shared.id}"
-    token = csrf_token(client, page)
+    token = csrf_token(client)
     assert (
         client.post(f"{page}/replies", data={"csrf_token": token, "body": "Thanks!"}).status_code
         == 302

@@ -7,6 +7,7 @@ import pytest
 from fellowship import policy
 from fellowship.cohorts.models import CohortRole, MembershipStatus
 from fellowship.convenings.models import Convening
+from tests.conftest import rows_for_module
 from tests.factories import (
     AdminFactory,
     CohortFactory,
@@ -58,8 +59,7 @@ TABLE = {
 }
 
 
-@pytest.fixture
-def world(ctx):
+def build_world():
     here = CohortFactory()
     elsewhere = CohortFactory()
 
@@ -85,6 +85,14 @@ def world(ctx):
     people = {name: db.session.get(User, user_id) for name, user_id in ids.items()}
     convening = Convening(id=0, cohort_id=here.id)
     return here, convening, people
+
+
+built_world = rows_for_module(build_world)
+
+
+@pytest.fixture
+def world(ctx, built_world):
+    return built_world.thaw()
 
 
 CASES = [(decision, who) for decision in TABLE for who in PEOPLE]

@@ -47,7 +47,7 @@ def test_a_facilitator_takes_attendance_for_every_fellow_in_one_form(client):
     response = client.post(
         path,
         data={
-            "csrf_token": csrf_token(client, path),
+            "csrf_token": csrf_token(client),
             f"status_{first.id}": "present",
             f"status_{second.id}": "excused",
             f"note_{second.id}": "At a district hearing",
@@ -86,9 +86,7 @@ def test_saving_again_updates_rows_instead_of_adding_them(client):
     AttendanceFactory(convening_id=convening.id, user_id=fellow.id, status=A)
     sign_in(client, StaffFactory())
     path = f"/convenings/{convening.id}/attendance"
-    client.post(
-        path, data={"csrf_token": csrf_token(client, path), f"status_{fellow.id}": "present"}
-    )
+    client.post(path, data={"csrf_token": csrf_token(client), f"status_{fellow.id}": "present"})
     assert attendance_rows(convening.id) == {fellow.id: ("present", "")}
     assert db.session.scalar(sa.select(sa.func.count(Attendance.id))) == 1
 
@@ -102,7 +100,7 @@ def test_a_note_without_a_choice_is_refused_and_keeps_what_was_typed(client):
     response = client.post(
         path,
         data={
-            "csrf_token": csrf_token(client, path),
+            "csrf_token": csrf_token(client),
             f"status_{first.id}": "present",
             f"note_{second.id}": "Called in sick",
         },
@@ -125,7 +123,7 @@ def test_an_unknown_status_is_refused_and_changes_nothing(client):
     path = f"/convenings/{convening.id}/attendance"
     response = client.post(
         path,
-        data={"csrf_token": csrf_token(client, path), f"status_{setup.fellows[0].id}": "asleep"},
+        data={"csrf_token": csrf_token(client), f"status_{setup.fellows[0].id}": "asleep"},
     )
     assert response.status_code == 200
     assert attendance_rows(convening.id) == {}
@@ -138,7 +136,7 @@ def test_fields_for_people_who_are_not_fellows_are_ignored(client):
     path = f"/convenings/{convening.id}/attendance"
     client.post(
         path,
-        data={"csrf_token": csrf_token(client, path), f"status_{setup.coach.id}": "present"},
+        data={"csrf_token": csrf_token(client), f"status_{setup.coach.id}": "present"},
     )
     assert attendance_rows(convening.id) == {}
 
@@ -159,7 +157,7 @@ def test_people_who_may_not_take_attendance_get_403_and_nothing_changes(client, 
     response = client.post(
         path,
         data={
-            "csrf_token": csrf_token(client, "/profile"),
+            "csrf_token": csrf_token(client),
             f"status_{setup.fellows[0].id}": "present",
         },
     )
@@ -188,7 +186,7 @@ def test_a_coach_reads_attendance_but_cannot_change_it(client):
     response = client.post(
         path,
         data={
-            "csrf_token": csrf_token(client, "/profile"),
+            "csrf_token": csrf_token(client),
             f"status_{setup.fellows[0].id}": "absent",
         },
     )
@@ -342,7 +340,7 @@ def test_a_tampered_status_is_explained_in_the_row(client):
     sign_in(client, setup.facilitator)
     path = f"/convenings/{convening.id}/attendance"
     page = client.post(
-        path, data={"csrf_token": csrf_token(client, path), f"status_{fellow.id}": "asleep"}
+        path, data={"csrf_token": csrf_token(client), f"status_{fellow.id}": "asleep"}
     ).get_data(as_text=True)
     assert f'id="status_{fellow.id}-error"' in page
     assert f'href="#status_{fellow.id}"' in page
@@ -362,7 +360,7 @@ def test_once_a_convening_has_started_every_fellow_needs_a_status(client):
     sign_in(client, setup.facilitator)
     path = f"/convenings/{convening.id}/attendance"
     response = client.post(
-        path, data={"csrf_token": csrf_token(client, path), f"status_{first.id}": "present"}
+        path, data={"csrf_token": csrf_token(client), f"status_{first.id}": "present"}
     )
     assert response.status_code == 200
     assert "Choose present, absent or excused for every fellow." in response.get_data(as_text=True)
@@ -378,7 +376,7 @@ def test_before_a_convening_an_excused_absence_can_be_recorded_alone(client):
     response = client.post(
         path,
         data={
-            "csrf_token": csrf_token(client, path),
+            "csrf_token": csrf_token(client),
             f"status_{first.id}": "excused",
             f"note_{first.id}": "Board meeting",
         },

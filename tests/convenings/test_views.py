@@ -27,7 +27,7 @@ from tests.factories import CohortFactory, StaffFactory
 
 def form_data(client, path: str, **overrides) -> dict:
     values = {
-        "csrf_token": csrf_token(client, path),
+        "csrf_token": csrf_token(client),
         "title": "Coalition building workshop",
         "kind": "workshop",
         "starts_on": "2026-09-15",
@@ -152,7 +152,7 @@ def test_members_other_than_facilitators_cannot_schedule_and_nothing_changes(cli
     sign_in(client, member(setup.cohort, role))
     path = f"/cohorts/{setup.cohort.id}/convenings/new"
     assert client.get(path).status_code == 403
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     response = client.post(path, data={**form_data(client, "/profile"), "csrf_token": token})
     assert response.status_code == 403
     assert count_convenings() == 0
@@ -189,7 +189,7 @@ def test_a_member_of_another_cohort_cannot_see_or_change_a_convening(client):
         f"/cohorts/{setup.cohort.id}/attendance",
     ):
         assert client.get(path).status_code == 403, path
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     assert (
         client.post(f"/convenings/{convening.id}/delete", data={"csrf_token": token}).status_code
         == 403
@@ -313,7 +313,7 @@ def test_deleting_asks_first_then_deletes(client):
     assert "Delete To be removed?" in confirm
     assert "attendance record for 1 fellow will be deleted too" in confirm
     assert count_convenings() == 1
-    response = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    response = client.post(path, data={"csrf_token": csrf_token(client)})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/cohorts/{setup.cohort.id}/convenings")
     assert count_convenings() == 0
@@ -333,7 +333,7 @@ def test_a_fellow_cannot_delete_a_convening(client):
     convening = ConveningFactory(cohort_id=setup.cohort.id)
     sign_in(client, setup.fellows[0])
     response = client.post(
-        f"/convenings/{convening.id}/delete", data={"csrf_token": csrf_token(client, "/profile")}
+        f"/convenings/{convening.id}/delete", data={"csrf_token": csrf_token(client)}
     )
     assert response.status_code == 403
     assert count_convenings() == 1

@@ -114,7 +114,7 @@ def snapshot() -> dict[str, list[tuple[str, ...]]]:
 def module_form(client, path: str, **overrides: object) -> dict[str, object]:
     """A filled module form as the browser sends it."""
     values: dict[str, object] = {
-        "csrf_token": csrf_token(client, path),
+        "csrf_token": csrf_token(client),
         "title": "Coalition mapping",
         "strand": "",
         "summary": "Who is with you, who is against, who is undecided.",

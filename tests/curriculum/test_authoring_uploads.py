@@ -76,7 +76,7 @@ def test_each_hostile_upload_is_refused_next_to_the_field_and_nothing_is_kept(
     (module,) = modules(w.cohort, ["Slides"])
     sign_in(client, w.facilitator)
     path = new_file_path(module)
-    token = csrf_token(client, path)
+    token = csrf_token(client)
     files_before, rows_before = files_under(upload_dir), count(StoredFile)
     response = client.post(
         path,
@@ -106,7 +106,7 @@ def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(client, attack: A
     response = client.post(
         path,
         data={
-            "csrf_token": csrf_token(client, path),
+            "csrf_token": csrf_token(client),
             "title": "Handout",
             "file": attack.form_value(),
         },
@@ -128,7 +128,7 @@ def test_a_valid_pdf_is_stored_and_its_item_created(client, app: Flask, upload_d
     response = client.post(
         path,
         data={
-            "csrf_token": csrf_token(client, path),
+            "csrf_token": csrf_token(client),
             "title": "The coalition map",
             "required": "y",
             "file": (io.BytesIO(pdf), "coalition map.pdf", "application/pdf"),
@@ -174,7 +174,7 @@ def test_a_new_file_item_needs_a_file(client):
     path = new_file_path(module)
     response = client.post(
         path,
-        data={"csrf_token": csrf_token(client, path), "title": "Forgot the file"},
+        data={"csrf_token": csrf_token(client), "title": "Forgot the file"},
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
@@ -213,7 +213,7 @@ def test_editing_a_file_item_keeps_its_file_unless_a_new_one_is_chosen(client, a
     assert "agenda.pdf" in html
     assert "Leave this empty to keep it" in html
     assert "Replace the file" in html
-    token = csrf_token(client, path)
+    token = csrf_token(client)
     response = client.post(
         path,
         data={"csrf_token": token, "title": "Renamed", "version": str(item.version)},
@@ -250,7 +250,7 @@ def test_a_refused_replacement_keeps_the_current_file(client, app: Flask):
     response = client.post(
         path,
         data={
-            "csrf_token": csrf_token(client, path),
+            "csrf_token": csrf_token(client),
             "title": "Renamed",
             "version": str(item.version),
             "file": (io.BytesIO(b"MZ not a document"), "agenda.pdf", "application/pdf"),
@@ -271,7 +271,7 @@ def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(client,
     (module,) = modules(w.cohort, ["Slides"])
     sign_in(client, w.staff)
     path = new_file_path(module)
-    token = csrf_token(client, path)
+    token = csrf_token(client)
     files_before = files_under(upload_dir)
     response = client.post(
         path,

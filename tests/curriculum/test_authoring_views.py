@@ -213,7 +213,7 @@ def _setup():
 def _send(client, method, path, fields):
     if method == "GET":
         return client.get(path)
-    return client.post(path, data={"csrf_token": csrf_token(client, "/profile"), **fields})
+    return client.post(path, data={"csrf_token": csrf_token(client), **fields})
 
 
 @pytest.mark.parametrize("name", REQUEST_NAMES)
@@ -421,7 +421,7 @@ def test_an_edit_from_a_stale_form_is_refused_and_keeps_what_was_typed(client):
     sign_in(client, w.facilitator)
     path = f"/modules/{module.id}/edit"
     opened_at = str(module.version)
-    token = csrf_token(client, path)
+    token = csrf_token(client)
     strand = str(w.cohort.strands[0].id)
     first = client.post(
         path,
@@ -461,7 +461,7 @@ def test_moving_a_module_comes_back_to_its_row(client):
     w = world()
     a, _b, c = modules(w.cohort, ["A", "B", "C"])
     sign_in(client, w.facilitator)
-    token = csrf_token(client, builder_path(w.cohort))
+    token = csrf_token(client)
     response = client.post(f"/modules/{c.id}/move", data={"csrf_token": token, "direction": "up"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/cohorts/{w.cohort.id}/curriculum#module-{c.id}")
@@ -510,7 +510,7 @@ def test_the_delete_page_says_what_is_lost_and_deleting_renumbers_the_rest(clien
     assert "Its 3 items will be deleted." in text
     assert "The progress of 2 fellows on it will be deleted" in text
     assert "including 1 written reflection" in text
-    token = csrf_token(client, f"/modules/{b.id}/delete")
+    token = csrf_token(client)
     response = client.post(f"/modules/{b.id}/delete", data={"csrf_token": token})
     assert response.status_code == 302
     assert order(w.cohort.id) == [(0, "A"), (1, "C")]
@@ -568,7 +568,7 @@ def test_moving_an_item_comes_back_to_its_row(client):
     (module,) = modules(w.cohort, ["A"])
     one, _two = items(module, ["One", "Two"])
     sign_in(client, w.staff)
-    token = csrf_token(client, f"/modules/{module.id}/items")
+    token = csrf_token(client)
     response = client.post(f"/items/{one.id}/move", data={"csrf_token": token, "direction": "down"})
     assert response.headers["Location"].endswith(f"/modules/{module.id}/items#item-{one.id}")
     assert item_order(module.id) == [(0, "Two"), (1, "One")]
@@ -612,7 +612,7 @@ def test_each_kind_of_item_is_added_from_its_form(client, kind, fields, check):
     items(module, ["Existing"])
     sign_in(client, w.facilitator)
     path = f"/modules/{module.id}/items/new?kind={kind}"
-    token = csrf_token(client, path)
+    token = csrf_token(client)
     response = client.post(
         path, data={"csrf_token": token, "title": "New item", "required": "y", **fields}
     )
@@ -630,7 +630,7 @@ def test_an_unticked_required_box_makes_an_optional_item(client):
     (module,) = modules(w.cohort, ["A"])
     sign_in(client, w.staff)
     path = f"/modules/{module.id}/items/new?kind=reading"
-    client.post(path, data={"csrf_token": csrf_token(client, path), "title": "Extra", "body": "x"})
+    client.post(path, data={"csrf_token": csrf_token(client), "title": "Extra", "body": "x"})
     assert db.session.scalar(sa.select(ModuleItem.required)) is False
 
 
@@ -651,7 +651,7 @@ def test_a_link_to_anything_but_a_web_address_is_refused_and_kept(client, url, m
     response = client.post(
         path,
         data={
-            "csrf_token": csrf_token(client, path),
+            "csrf_token": csrf_token(client),
             "title": "Typed title",
             "url": url,
             "body": "Typed note",
@@ -672,7 +672,7 @@ def test_an_item_edit_from_a_stale_form_is_refused_and_keeps_what_was_typed(clie
     (item,) = items(module, ["Read"])
     sign_in(client, w.staff)
     path = f"/items/{item.id}/edit"
-    token = csrf_token(client, path)
+    token = csrf_token(client)
     opened_at = str(item.version)
     client.post(
         path, data={"csrf_token": token, "title": "Saved", "body": "x", "version": opened_at}
@@ -696,7 +696,7 @@ def test_deleting_an_item_says_what_is_lost_and_renumbers(client):
     sign_in(client, w.staff)
     text = text_of(page(client, f"/items/{one.id}/delete"))
     assert "The progress of 1 fellow on it will be deleted" in text
-    token = csrf_token(client, f"/items/{one.id}/delete")
+    token = csrf_token(client)
     response = client.post(f"/items/{one.id}/delete", data={"csrf_token": token})
     assert response.status_code == 302
     assert item_order(module.id) == [(0, "Two"), (1, "Three")]

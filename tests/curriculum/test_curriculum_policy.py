@@ -12,6 +12,7 @@ from fellowship.cohorts.models import CohortRole, CohortStatus, MembershipStatus
 from fellowship.curriculum.models import ItemKind
 from fellowship.db import utcnow
 from fellowship.extensions import db
+from tests.conftest import rows_for_module
 from tests.curriculum.helpers import (
     ItemFactory,
     ModuleFactory,
@@ -73,8 +74,7 @@ TABLE = [
 DECISIONS = {row[0] for row in TABLE} | {"can_copy_curriculum", "can_view_my_learning"}
 
 
-@pytest.fixture
-def world(ctx):
+def build_world():
     cohort = CohortFactory()
 
     def member(role, status=MembershipStatus.ACTIVE):
@@ -130,6 +130,14 @@ def world(ctx):
     }
     people = {name: db.session.get(User, user_id) for name, user_id in ids.items()}
     return cohort, people, objects
+
+
+built_world = rows_for_module(build_world)
+
+
+@pytest.fixture
+def world(ctx, built_world):
+    return built_world.thaw()
 
 
 CASES = [

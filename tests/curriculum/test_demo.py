@@ -35,6 +35,7 @@ from fellowship.db import utcnow
 from fellowship.demo import DEMO_COHORT_NAME, load_demo
 from fellowship.extensions import db
 from fellowship.uploads import StoredFile, stored_path
+from tests.conftest import rows_for_module
 from tests.factories import CohortFactory, MembershipFactory, UserFactory
 
 STRANDS = {
@@ -78,9 +79,10 @@ def _states(cohort: Cohort, today: date) -> Demo:
     return Demo(cohort, modules, fellows, states, today)
 
 
+demo_rows = rows_for_module(load_demo)
+
+
 def _load() -> Demo:
-    load_demo()
-    db.session.commit()
     cohort = db.session.scalar(sa.select(Cohort).where(Cohort.name == DEMO_COHORT_NAME))
     assert cohort is not None
     return _states(cohort, utcnow().date())
@@ -106,7 +108,7 @@ def _waiting(cohort: Cohort, today: date) -> list[facilitation_queries.QueueRow]
 # The real demo (today) --------------------------------------------------------------------
 
 
-def test_the_demo_has_eight_modules_two_per_strand_each_with_a_reflection_prompt(ctx):
+def test_the_demo_has_eight_modules_two_per_strand_each_with_a_reflection_prompt(demo_rows, ctx):
     demo = _load()
     assert len(demo.modules) == 8
     strands = {strand.id: strand.name for strand in demo.cohort.strands}
@@ -131,7 +133,9 @@ def test_the_demo_has_eight_modules_two_per_strand_each_with_a_reflection_prompt
     assert all(item.required for item in all_items if item.kind == ItemKind.REFLECTION)
 
 
-def test_demo_content_is_markdown_with_headings_lists_and_a_table_and_links_stay_local(ctx):
+def test_demo_content_is_markdown_with_headings_lists_and_a_table_and_links_stay_local(
+    demo_rows, ctx
+):
     demo = _load()
     items = [i for group in queries.items_for(m.id for m in demo.modules).values() for i in group]
     readings = [item.body_md for item in items if item.kind == ItemKind.READING]
@@ -148,7 +152,7 @@ def test_demo_content_is_markdown_with_headings_lists_and_a_table_and_links_stay
         assert (item.stored_file_id is not None) == (item.kind == ItemKind.FILE)
 
 
-def test_prerequisites_chain_the_two_modules_of_a_strand(ctx):
+def test_prerequisites_chain_the_two_modules_of_a_strand(demo_rows, ctx):
     demo = _load()
     pairs = db.session.execute(
         sa.select(ModulePrerequisite.module_id, ModulePrerequisite.requires_module_id)
@@ -157,7 +161,7 @@ def test_prerequisites_chain_the_two_modules_of_a_strand(ctx):
     assert sorted((positions[a], positions[b]) for a, b in pairs) == [(1, 0), (5, 4)]
 
 
-def test_the_demo_fellow_is_midway_with_a_draft_and_feedback(ctx):
+def test_the_demo_fellow_is_midway_with_a_draft_and_feedback(demo_rows, ctx):
     demo = _load()
     fellow = find_user_by_email("fellow@example.org")
     facilitator = find_user_by_email("facilitator@example.org")
@@ -181,7 +185,7 @@ def test_the_demo_fellow_is_midway_with_a_draft_and_feedback(ctx):
     assert [r for r in rows if r.submitted_at is not None and r.feedback_at is None]
 
 
-def test_some_fellow_has_every_released_module_complete(ctx):
+def test_some_fellow_has_every_released_module_complete(demo_rows, ctx):
     demo = _load()
     released = {m.id for m in _released(demo)}
     assert released
@@ -191,7 +195,7 @@ def test_some_fellow_has_every_released_module_complete(ctx):
     )
 
 
-def test_some_fellow_is_overdue_and_others_are_behind_a_prerequisite(ctx):
+def test_some_fellow_is_overdue_and_others_are_behind_a_prerequisite(demo_rows, ctx):
     demo = _load()
     overdue = [f for f in demo.fellows if State.OVERDUE in {s.state for s in demo.row(f)}]
     assert 1 <= len(overdue) <= len(demo.fellows) // 2  # a few behind, most on track
@@ -200,7 +204,7 @@ def test_some_fellow_is_overdue_and_others_are_behind_a_prerequisite(ctx):
     assert queries.LockReason.NOT_RELEASED in locks
 
 
-def test_an_extension_from_the_demo_facilitator_keeps_a_fellow_from_being_overdue(ctx):
+def test_an_extension_from_the_demo_facilitator_keeps_a_fellow_from_being_overdue(demo_rows, ctx):
     demo = _load()
     extensions = db.session.scalars(sa.select(DueDateExtension)).all()
     assert len(extensions) == 1
@@ -216,7 +220,7 @@ def test_an_extension_from_the_demo_facilitator_keeps_a_fellow_from_being_overdu
     assert status.state == State.IN_PROGRESS
 
 
-def test_the_facilitators_queue_has_reflections_waiting_for_feedback(ctx):
+def test_the_facilitators_queue_has_reflections_waiting_for_feedback(demo_rows, ctx):
     demo = _load()
     waiting = _waiting(demo.cohort, demo.today)
     assert 1 <= len(waiting) < len(demo.fellows)
@@ -225,7 +229,7 @@ def test_the_facilitators_queue_has_reflections_waiting_for_feedback(ctx):
     assert fellow.id in {row.fellow_id for row in waiting}
 
 
-def test_reflections_and_feedback_read_differently_for_each_fellow(ctx):
+def test_reflections_and_feedback_read_differently_for_each_fellow(demo_rows, ctx):
     _load()
     rows = db.session.execute(
         sa.select(ModuleItem.module_id, ItemProgress.response_md, ItemProgress.feedback_md)
@@ -245,7 +249,7 @@ def test_reflections_and_feedback_read_differently_for_each_fellow(ctx):
             assert 2 <= len(re.findall(r"[.?!](\s|$)", feedback)) <= 4
 
 
-def test_progress_lies_between_release_and_now_and_feedback_follows_submission(ctx):
+def test_progress_lies_between_release_and_now_and_feedback_follows_submission(demo_rows, ctx):
     demo = _load()
     released = {m.id: m.release_on for m in demo.modules}
     now = utcnow()
@@ -271,7 +275,7 @@ def test_progress_lies_between_release_and_now_and_feedback_follows_submission(c
             assert progress.completed_at == progress.submitted_at
 
 
-def test_loading_the_demo_twice_creates_nothing_new(ctx):
+def test_loading_the_demo_twice_creates_nothing_new(demo_rows, ctx):
     demo = _load()
     before = _counts()
     assert before["Module"] == 8
@@ -281,7 +285,7 @@ def test_loading_the_demo_twice_creates_nothing_new(ctx):
     assert _counts() == before
 
 
-def test_the_demo_pdfs_are_stored_with_the_sha256_of_their_bytes_on_disk(ctx):
+def test_the_demo_pdfs_are_stored_with_the_sha256_of_their_bytes_on_disk(demo_rows, ctx):
     _load()
     files = db.session.scalars(
         sa.select(StoredFile)

@@ -142,7 +142,7 @@ def url(w) -> str:
 
 def grant(client, w, **data):
     form = {
-        "csrf_token": csrf_token(client, "/profile"),
+        "csrf_token": csrf_token(client),
         "fellow": str(w.fellow.id),
         "due_on": (w.module.due_on + timedelta(days=14)).isoformat(),
         "reason": "Family emergency",
@@ -210,7 +210,7 @@ def test_a_facilitator_grants_changes_and_removes_an_extension(client):
     assert grant(client, w, due_on=later, reason="").status_code == 302
     [row] = extensions()
     assert (row.due_on.isoformat(), row.reason) == (later, "")
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     response = client.post(f"/extensions/{row.id}/delete", data={"csrf_token": token})
     assert response.status_code == 302
     assert extensions() == []
@@ -260,7 +260,7 @@ def test_a_module_without_a_due_date_cannot_have_extensions(client):
     response = client.post(
         f"/modules/{open_ended.id}/extensions",
         data={
-            "csrf_token": csrf_token(client, "/profile"),
+            "csrf_token": csrf_token(client),
             "fellow": str(w.fellow.id),
             "due_on": ahead(30).isoformat(),
         },
@@ -303,7 +303,7 @@ def test_who_may_grant_and_remove_extensions(client, who, allowed):
     assert client.get(url(w)).status_code == (200 if allowed else 403)
     before = [(e.id, e.fellow_id, e.due_on) for e in extensions()]
     assert grant(client, w).status_code == (302 if allowed else 403)
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     response = client.post(f"/extensions/{existing.id}/delete", data={"csrf_token": token})
     assert response.status_code == (302 if allowed else 403)
     if not allowed:
@@ -324,6 +324,6 @@ def test_nobody_grants_extensions_in_an_archived_cohort(client):
 def test_an_unknown_extension_is_not_found(client):
     w = world()
     sign_in(client, w.facilitator)
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     assert client.post("/extensions/999999/delete", data={"csrf_token": token}).status_code == 404
     assert client.get("/modules/999999/extensions").status_code == 404

@@ -48,7 +48,7 @@ def feedback_of(progress_id: int) -> tuple[str, int | None]:
 
 def post_feedback(client, row: ItemProgress, text: str, version: int | None = None):
     path = f"/reflections/{row.id}/feedback"
-    token = csrf_token(client, "/profile")
+    token = csrf_token(client)
     return client.post(
         path,
         data={

@@ -158,7 +158,7 @@ def actions() -> list[str]:
 
 def form(client: Any, path: str, **fields: object) -> dict[str, object]:
     """Form fields with a valid CSRF token of the client's session."""
-    return {"csrf_token": csrf_token(client, "/profile"), **fields}
+    return {"csrf_token": csrf_token(client), **fields}
 
 
 def post(client: Any, path: str, **fields: object) -> Any:

@@ -158,7 +158,7 @@ def fresh(review: GoalsReview) -> GoalsReview:
 
 
 def post(client: Any, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    payload = {"csrf_token": csrf_token(client, "/profile"), **(data or {})}
+    payload = {"csrf_token": csrf_token(client), **(data or {})}
     return client.post(url, data=payload, **kwargs)
 
 

@@ -11,6 +11,7 @@ from fellowship.cohorts.models import CohortRole
 from fellowship.cycles.models import CycleRole, CycleStage, ReviewStatus
 from fellowship.db import utcnow
 from fellowship.extensions import db
+from tests.conftest import rows_for_module
 from tests.cycles.helpers import (
     CycleFactory,
     CycleMemberFactory,
@@ -131,8 +132,7 @@ TABLE = [
 DECISIONS = {row[0] for row in TABLE}
 
 
-@pytest.fixture
-def world(ctx):
+def build_world():
     last_year = SchoolYearFactory(label="2025-26")
     team = cycle_with_team()
     cycle = team.cycle
@@ -231,6 +231,14 @@ def world(ctx):
     }
     people = {name: db.session.get(User, user_id) for name, user_id in ids.items()}
     return people, objects
+
+
+built_world = rows_for_module(build_world)
+
+
+@pytest.fixture
+def world(ctx, built_world):
+    return built_world.thaw()
 
 
 def _school(school_id):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from fellowship.auth.services import find_user_by_email
@@ -33,16 +32,16 @@ from fellowship.db import utcnow
 from fellowship.demo import load_demo
 from fellowship.extensions import db
 from fellowship.school_years import SchoolYear, label_for
-from tests.conftest import sign_in
+from tests.conftest import rows_for_module, sign_in
 
 
-@pytest.fixture
-def demo(app):
+def _load_cycles_demo() -> None:
     """The cycles part of the demo (it makes the demo people it needs; nobody signs in with
     a password here, so the slow password hashing is skipped)."""
-    with app.app_context():
-        load_cycles_demo(password_hash="not-a-real-hash")
-        db.session.commit()
+    load_cycles_demo(password_hash="not-a-real-hash")
+
+
+demo = rows_for_module(_load_cycles_demo)
 
 
 def count(model) -> int:

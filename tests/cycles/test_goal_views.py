@@ -208,7 +208,7 @@ def test_who_may_add_a_goal(client, who):
     allowed = who in GOAL_EDITORS
     assert client.get(path).status_code == (200 if allowed else 403)
     before = snapshot()
-    token = csrf_token(client, f"/cycles/{w.cycle.id}/goals") if who in READERS else None
+    token = csrf_token(client) if who in READERS else None
     response = client.post(path, data={**goal_form(), "csrf_token": token or ""})
     if allowed:
         assert response.status_code == 302
@@ -224,7 +224,7 @@ def test_a_lead_teacher_adds_a_goal_with_a_decimal_comma(client):
     html = page(client, path)
     assert html.count("<h1") == 1
     assert "From July 1, 2026 to June 30, 2028" in html
-    response = client.post(path, data={**goal_form(), "csrf_token": csrf_token(client, path)})
+    response = client.post(path, data={**goal_form(), "csrf_token": csrf_token(client)})
     assert response.status_code == 302
     goal = db.session.scalars(sa.select(Goal).order_by(Goal.id.desc())).first()
     assert response.headers["Location"].endswith(f"/cycles/{w.cycle.id}/goals/{goal.id}")
@@ -277,7 +277,7 @@ def test_bad_goal_input_is_refused_next_to_the_field_keeping_what_was_typed(
     path = f"/cycles/{w.cycle.id}/goals/new"
     before = snapshot()
     typed = goal_form(**changes)
-    response = client.post(path, data={**typed, "csrf_token": csrf_token(client, path)})
+    response = client.post(path, data={**typed, "csrf_token": csrf_token(client)})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     error = re.search(rf'id="{field}-error">([^<]*)<', html)
@@ -296,7 +296,7 @@ def test_an_edit_from_a_stale_form_keeps_what_was_typed_and_shows_the_saved_goal
     html = page(client, path)
     assert 'value="18"' in html  # the saved baseline, as a plain number
     opened = str(w.goal.version)
-    token = csrf_token(client, path)
+    token = csrf_token(client)
     first = client.post(
         path, data={**goal_form(title="Saved first"), "version": opened, "csrf_token": token}
     )
@@ -338,7 +338,7 @@ def test_an_edit_from_a_stale_form_keeps_what_was_typed_and_shows_the_saved_goal
 def test_a_team_member_cannot_change_or_remove_a_goal(client):
     w = world()
     sign_in(client, w.team.member)
-    token = csrf_token(client, goals_path(w))
+    token = csrf_token(client)
     before = snapshot()
     edit = client.post(
         f"{goal_path(w)}/edit", data={**goal_form(), "version": "1", "csrf_token": token}
@@ -367,9 +367,7 @@ def test_a_lead_teacher_removes_a_goal(client):
     sign_in(client, w.team.lead)
     html = page(client, f"{goal_path(w)}/edit")
     assert "Removing the goal also removes its measurements" in html
-    response = client.post(
-        f"{goal_path(w)}/delete", data={"csrf_token": csrf_token(client, goals_path(w))}
-    )
+    response = client.post(f"{goal_path(w)}/delete", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(goals_path(w))
     assert not exists(Goal, w.goal.id)
@@ -420,7 +418,7 @@ def test_a_status_is_set_by_hand_and_cleared_with_a_reason(client):
     w = world()
     sign_in(client, w.team.liaison)
     path = f"{goal_path(w)}/override"
-    token = csrf_token(client, goal_path(w))
+    token = csrf_token(client)
     missing = client.post(
         path, data={"status": "met", "reason": " ", "version": "1", "csrf_token": token}
     )
@@ -461,7 +459,7 @@ def test_a_status_change_from_a_stale_page_is_refused(client, action):
     w.goal.override_reason = "Counted by hand"
     db.session.commit()
     sign_in(client, w.team.lead)
-    token = csrf_token(client, goal_path(w))
+    token = csrf_token(client)
     stale = str(w.goal.version - 1 if w.goal.version > 1 else 0)
     before = snapshot()
     response = client.post(
@@ -507,7 +505,7 @@ def test_a_team_member_records_a_measurement_with_a_link(client):
             "value": "22,75",
             "note": "Fall count",
             "evidence_url": "https://example.org/fall",
-            "csrf_token": csrf_token(client, path),
+            "csrf_token": csrf_token(client),
         },
         content_type="multipart/form-data",
     )
@@ -552,7 +550,7 @@ def test_a_bad_measurement_is_refused_next_to_the_field_keeping_what_was_typed(
     before = snapshot()
     response = client.post(
         path,
-        data={**typed, "csrf_token": csrf_token(client, path)},
+        data={**typed, "csrf_token": csrf_token(client)},
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
@@ -574,7 +572,7 @@ def test_who_may_remove_a_measurement(client):
     foreign_goal = GoalFactory(cycle_id=w.other_cycle.id)
     foreign = MeasurementFactory(goal_id=foreign_goal.id)
     sign_in(client, w.team.member)
-    token = csrf_token(client, goal_path(w))
+    token = csrf_token(client)
     html = page(client, goal_path(w))
     assert f"/measurements/{mine.id}/delete" in html
     assert f"/measurements/{theirs.id}/delete" not in html
@@ -594,7 +592,7 @@ def test_who_may_remove_a_measurement(client):
     assert exists(Measurement, theirs.id)
     assert exists(Measurement, foreign.id)
     sign_in(client, w.team.lead)
-    token = csrf_token(client, goal_path(w))
+    token = csrf_token(client)
     lead = client.post(
         f"/cycles/{w.cycle.id}/measurements/{theirs.id}/delete", data={"csrf_token": token}
     )

@@ -36,13 +36,13 @@ def page(client, path: str, status: int = 200) -> str:
 
 
 def post(client, path: str, fields: dict) -> object:
-    return client.post(path, data={"csrf_token": csrf_token(client, "/profile"), **fields})
+    return client.post(path, data={"csrf_token": csrf_token(client), **fields})
 
 
 def upload(client, data: bytes, name: str = "schools.csv"):
     return client.post(
         "/schools/import",
-        data={"csrf_token": csrf_token(client, "/profile"), "file": (io.BytesIO(data), name)},
+        data={"csrf_token": csrf_token(client), "file": (io.BytesIO(data), name)},
         content_type="multipart/form-data",
     )
 
@@ -533,7 +533,7 @@ def test_a_file_over_the_limit_is_refused_with_413_and_nothing_changes(client, s
         (
             f"--{boundary}\r\n"
             'Content-Disposition: form-data; name="csrf_token"\r\n\r\n'
-            f"{csrf_token(client, '/profile')}\r\n"
+            f"{csrf_token(client)}\r\n"
             f"--{boundary}\r\n"
             'Content-Disposition: form-data; name="file"; filename="big.csv"\r\n'
             "Content-Type: text/csv\r\n\r\n"

@@ -43,7 +43,7 @@ def page(client, path: str, status: int = 200) -> str:
 
 
 def post(client, path: str, fields: dict | None = None):
-    return client.post(path, data={"csrf_token": csrf_token(client, "/profile"), **(fields or {})})
+    return client.post(path, data={"csrf_token": csrf_token(client), **(fields or {})})
 
 
 @pytest.fixture

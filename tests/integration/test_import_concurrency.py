@@ -197,7 +197,7 @@ def signed_in(app: Flask) -> FlaskClient:
 def preview_token(client: FlaskClient, data: bytes) -> str:
     response = client.post(
         URL,
-        data={"csrf_token": csrf_token(client, "/profile"), "file": (io.BytesIO(data), "b.csv")},
+        data={"csrf_token": csrf_token(client), "file": (io.BytesIO(data), "b.csv")},
         content_type="multipart/form-data",
     )
     html = response.get_data(as_text=True)
@@ -207,7 +207,7 @@ def preview_token(client: FlaskClient, data: bytes) -> str:
 
 
 def confirm(client: FlaskClient, token: str) -> Any:
-    return client.post(URL, data={"csrf_token": csrf_token(client, "/profile"), "token": token})
+    return client.post(URL, data={"csrf_token": csrf_token(client), "token": token})
 
 
 # The races ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from fellowship import policy
 from fellowship.auth.models import User
 from fellowship.cohorts.models import CohortRole
 from fellowship.extensions import db
+from tests.conftest import rows_for_module
 from tests.cycles.helpers import SchoolFactory, cycle_with_team
 from tests.factories import AdminFactory, MembershipFactory, StaffFactory, UserFactory
 
@@ -42,8 +43,7 @@ TABLE = [
 DECISIONS = {row[0] for row in TABLE}
 
 
-@pytest.fixture
-def world(ctx):
+def build_world():
     team = cycle_with_team(school_id=SchoolFactory(is_magnet=True).id)
     other = cycle_with_team(school_id=SchoolFactory(is_magnet=False).id)
     ids = {
@@ -70,6 +70,14 @@ def world(ctx):
     }
     people = {name: db.session.get(User, user_id) for name, user_id in ids.items()}
     return people, objects
+
+
+built_world = rows_for_module(build_world)
+
+
+@pytest.fixture
+def world(ctx, built_world):
+    return built_world.thaw()
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def open_form(client, school, query: str = "") -> str:
 def save(client, school, *, html: str | None = None, **fields: object):
     """Post the form as opened now (or as `html` had it), with `fields` typed in."""
     html = html if html is not None else open_form(client, school)
-    data = {"csrf_token": csrf_token(client, "/profile"), "revision": revision_of(html)}
+    data = {"csrf_token": csrf_token(client), "revision": revision_of(html)}
     data.update({key: value for key, value in fields.items() if value is not None})
     return client.post(path(school), data=data)
 
@@ -312,7 +312,7 @@ def test_a_school_that_is_not_a_magnet_is_refused_with_a_reason_and_nothing_chan
     assert 'name="kind"' not in response.get_data(as_text=True)
     response = client.post(
         path(plain),
-        data={"csrf_token": csrf_token(client, "/profile"), "kind": "absolute", "year": y.id},
+        data={"csrf_token": csrf_token(client), "kind": "absolute", "year": y.id},
     )
     assert response.status_code == 403
     assert objectives(plain) == []
@@ -359,7 +359,7 @@ def test_only_staff_and_admins_may_open_and_save_a_magnet_schools_objective(
     else:
         response = client.post(
             path(magnet),
-            data={"csrf_token": csrf_token(client, "/profile"), "kind": "absolute", "year": y.id},
+            data={"csrf_token": csrf_token(client), "kind": "absolute", "year": y.id},
         )
         assert response.status_code == 403
         assert objectives(magnet) == []

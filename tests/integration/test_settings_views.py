@@ -49,7 +49,7 @@ def save(client, *, minority, threshold, html: str | None = None):
     return client.post(
         PATH,
         data={
-            "csrf_token": csrf_token(client, "/profile"),
+            "csrf_token": csrf_token(client),
             "version": version_of(html),
             "minority": minority,
             "threshold": threshold,
@@ -236,7 +236,7 @@ def test_only_admins_may_open_and_change_the_settings(client, who, status):
     response = client.post(
         PATH,
         data={
-            "csrf_token": csrf_token(client, "/profile"),
+            "csrf_token": csrf_token(client),
             "version": "0",
             "minority": ["asian"],
             "threshold": "20",

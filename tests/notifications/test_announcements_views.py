@@ -48,7 +48,7 @@ def form(client, **values) -> dict[str, str]:
         "cohort": "",
         "school_year": "",
         "action": "preview",
-        "csrf_token": csrf_token(client, NEW),
+        "csrf_token": csrf_token(client),
     }
     data.update({k: str(v) for k, v in values.items()})
     return data

@@ -247,7 +247,7 @@ def test_scheduling_and_moving_through_the_pages_tells_the_cohort_once_each(clie
     sign_in(client, staff)
     path = f"/cohorts/{setup.cohort.id}/convenings/new"
     form = {
-        "csrf_token": csrf_token(client, path),
+        "csrf_token": csrf_token(client),
         "title": "Coalition building workshop",
         "kind": "workshop",
         "starts_on": "2031-12-16",

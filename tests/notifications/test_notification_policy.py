@@ -11,6 +11,7 @@ from fellowship.cohorts.models import CohortRole
 from fellowship.extensions import db
 from fellowship.notifications.announcement_queries import notification_key
 from fellowship.notifications.models import Announcement, Audience, Category, Notification
+from tests.conftest import rows_for_module
 from tests.factories import (
     AdminFactory,
     CohortFactory,
@@ -64,8 +65,7 @@ def _announcement(to: list[int]) -> Announcement:
     return row
 
 
-@pytest.fixture
-def world(ctx):
+def build_world():
     ids = {
         "recipient": UserFactory().id,
         "fellow": MembershipFactory(role=CohortRole.FELLOW).user_id,
@@ -83,6 +83,14 @@ def world(ctx):
     }
     people = {name: db.session.get(User, user_id) for name, user_id in ids.items()}
     return people, objects
+
+
+built_world = rows_for_module(build_world)
+
+
+@pytest.fixture
+def world(ctx, built_world):
+    return built_world.thaw()
 
 
 @pytest.mark.parametrize(

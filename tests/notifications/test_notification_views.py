@@ -152,7 +152,7 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_page(client, login
     me = UserFactory()
     mine = add_notification(me, link="/coaching/checkins/12#items")
     login_as(me)
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     response = client.post(f"/notifications/{mine.id}/open", data={"csrf_token": token})
     assert response.status_code == 303
     assert response.headers["Location"] == "/coaching/checkins/12#items"
@@ -168,7 +168,7 @@ def test_a_notification_never_sends_the_person_off_the_site(client, login_as, li
     me = UserFactory()
     mine = add_notification(me, link=link)
     login_as(me)
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     response = client.post(f"/notifications/{mine.id}/open", data={"csrf_token": token})
     assert response.status_code == 303
     assert response.headers["Location"] == URL
@@ -191,7 +191,7 @@ ACTIONS = ["open", "read"]
 def test_another_persons_notification_is_not_found_and_stays_unread(client, login_as, action):
     theirs = add_notification(UserFactory())
     login_as(UserFactory())
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     response = client.post(f"/notifications/{theirs.id}/{action}", data={"csrf_token": token})
     assert response.status_code == 404
     db.session.expire_all()
@@ -201,7 +201,7 @@ def test_another_persons_notification_is_not_found_and_stays_unread(client, logi
 @pytest.mark.parametrize("action", ACTIONS)
 def test_a_notification_that_does_not_exist_is_not_found(client, login_as, action):
     login_as(UserFactory())
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     for number in (999_999, 2**40):
         response = client.post(f"/notifications/{number}/{action}", data={"csrf_token": token})
         assert response.status_code == 404
@@ -214,7 +214,7 @@ def test_mark_as_read_marks_that_one_and_returns_to_the_same_page(client, login_
     me = UserFactory()
     first, second = add_notification(me, "First"), add_notification(me, "Second")
     login_as(me)
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     response = client.post(
         f"/notifications/{first.id}/read", data={"csrf_token": token, "page": "2"}
     )
@@ -230,7 +230,7 @@ def test_marking_a_read_one_again_changes_nothing(client, login_as):
     done = add_notification(me, read=True)
     before = read_at(done.id)
     login_as(me)
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     assert (
         client.post(f"/notifications/{done.id}/read", data={"csrf_token": token}).status_code == 302
     )
@@ -243,7 +243,7 @@ def test_mark_all_as_read_marks_only_the_persons_own(client, login_as):
     add_many(me, 6)
     theirs = add_notification(other)
     login_as(me)
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     response = client.post("/notifications/read-all", data={"csrf_token": token})
     assert response.status_code == 302
     assert unread_ids(me.id) == set()

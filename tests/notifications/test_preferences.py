@@ -72,7 +72,7 @@ CHOICES = [
 def test_saving_stores_each_categorys_choice(client, login_as, chosen, stored):
     me = UserFactory()
     login_as(me)
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     response = client.post(URL, data={"csrf_token": token, **EVERY_DEFAULT, **chosen})
     assert response.status_code == 302
     assert response.headers["Location"] == URL
@@ -86,7 +86,7 @@ def test_saving_again_can_turn_a_category_back_on(client, login_as):
     services.set_preferences(me, dict.fromkeys(Category, Frequency.OFF))
     db.session.commit()
     login_as(me)
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     data = {c.value: "off" for c in Category} | {"announcements": "immediately"}
     client.post(URL, data={"csrf_token": token, **data})
     assert saved(me)[Category.ANNOUNCEMENTS] == Frequency.IMMEDIATELY
@@ -101,7 +101,7 @@ BAD = ["sometimes", "", "IMMEDIATELY", "daily\x01", None]
 def test_a_value_not_among_the_choices_is_refused_next_to_its_field(client, login_as, bad):
     me = UserFactory()
     login_as(me)
-    token = csrf_token(client, URL)
+    token = csrf_token(client)
     data = {"csrf_token": token, **EVERY_DEFAULT, "curriculum": "weekly"}
     if bad is None:
         del data["coaching"]
