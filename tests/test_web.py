@@ -34,6 +34,50 @@ def test_signed_in_pages_are_never_cached(client):
     assert client.get("/").headers["Cache-Control"] == "no-store"
 
 
+def test_static_files_carry_their_version_and_a_versioned_one_is_cached_for_a_year(client):
+    import hashlib
+    from pathlib import Path
+
+    page = client.get("/login").get_data(as_text=True)
+    href = re.search(r'href="(/static/css/app\.css\?v=([0-9a-f]+))"', page)
+    assert href, "the stylesheet's address carries its version"
+    css = Path(client.application.static_folder) / "css/app.css"
+    assert href.group(2) == hashlib.sha256(css.read_bytes()).hexdigest()[:12]
+    versioned = client.get(href.group(1))
+    versioned.close()
+    assert versioned.status_code == 200
+    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # A font the stylesheet points at has no version: cached for a day.
+    font = client.get("/static/vendor/uswds/fonts/source-sans-pro/sourcesanspro-bold-webfont.woff2")
+    font.close()
+    assert font.headers["Cache-Control"] == "public, max-age=86400"
+    assert client.get("/static/no-such-file.css?v=1").status_code == 404
+
+
+def test_a_changed_static_file_gets_a_new_version(app: Flask, tmp_path, monkeypatch):
+    from fellowship.web import static_version
+
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
+    sheet = tmp_path / "site.css"
+    sheet.write_text("body { color: black; }")
+    with app.test_request_context():
+        first = static_version("site.css")
+        assert static_version("site.css") == first
+        sheet.write_text("body { color: navy; } /* longer */")
+        assert static_version("site.css") not in ("", first)
+        assert static_version("missing.css") == ""
+
+
+def test_a_signed_in_persons_static_files_cost_no_query(client, count_queries):
+    sign_in(client, UserFactory())
+    with count_queries() as counter:
+        response = client.get("/static/css/app.css")
+        response.close()
+    assert response.status_code == 200
+    assert "no-store" not in response.headers["Cache-Control"]
+    assert counter.count == 0
+
+
 def test_the_session_cookie_is_http_only_and_same_site(client):
     cookie = client.get("/login").headers["Set-Cookie"]
     assert "HttpOnly" in cookie

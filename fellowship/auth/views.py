@@ -392,7 +392,8 @@ OPEN_ENDPOINTS = {
 
 @bp.before_app_request
 def enforce_session_rules() -> Any:
-    if not current_user.is_authenticated:
+    # A stylesheet or font is the same for everyone and is not activity: no session lookup.
+    if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = int(time.time())
     config = current_app.config
