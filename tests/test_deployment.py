@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,21 +32,39 @@ def redis_available() -> bool:
         return False
 
 
-def start_gunicorn(tmp_path: Path, **settings: str):
-    """Migrate a fresh database and serve it with four gunicorn workers on 127.0.0.1."""
-    port = free_port()
-    env = {
+def environment(folder: Path, **settings: str) -> dict[str, str]:
+    return {
         **os.environ,
         "FLASK_CONFIG": "development",
         "SECRET_KEY": "x" * 48,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'workers.db'}",
-        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{folder / 'workers.db'}",
+        "INSTANCE_PATH": str(folder),
         "MAIL_SUPPRESS_SEND": "1",
         **settings,
     }
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated and loaded with the demo by the real commands, once for the
+    module; each test serves its own copy."""
+    folder = tmp_path_factory.mktemp("deployment")
     flask = [sys.executable, "-m", "flask", "--app", "fellowship"]
     for command in (["db", "upgrade"], ["demo", "load"]):
-        subprocess.run([*flask, *command], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [*flask, *command], env=environment(folder), cwd=ROOT, check=True, capture_output=True
+        )
+    return folder / "workers.db"
+
+
+def start_gunicorn(demo_database: Path, tmp_path: Path, **settings: str):
+    """Serve a copy of the demo database with four gunicorn workers on 127.0.0.1."""
+    port = free_port()
+    shutil.copyfile(demo_database, tmp_path / "workers.db")
+    log = demo_database.with_name("workers.db-wal")  # WAL mode: what is not checkpointed yet
+    if log.exists():
+        shutil.copyfile(log, tmp_path / "workers.db-wal")
+    env = environment(tmp_path, **settings)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -79,13 +98,13 @@ def stop(process: subprocess.Popen) -> str:
 
 
 @pytest.fixture
-def gunicorn_with_redis(tmp_path):
+def gunicorn_with_redis(demo_database, tmp_path):
     if not redis_available():
         if IN_CI:
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     redis.Redis.from_url(REDIS_URL).flushdb()
-    process, url = start_gunicorn(tmp_path, RATELIMIT_STORAGE_URI=REDIS_URL)
+    process, url = start_gunicorn(demo_database, tmp_path, RATELIMIT_STORAGE_URI=REDIS_URL)
     yield url
     stop(process)
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -118,11 +137,13 @@ def test_login_throttling_is_shared_by_every_gunicorn_worker(gunicorn_with_redis
     assert int(retry_after) > 0
 
 
-def test_sqlite_under_four_workers_and_twenty_users_never_reports_a_locked_database(tmp_path):
+def test_sqlite_under_four_workers_and_twenty_users_never_reports_a_locked_database(
+    demo_database, tmp_path
+):
     """20 people sign in (a write: last sign-in, audit row) and read pages, concurrently."""
     from concurrent.futures import ThreadPoolExecutor
 
-    process, base = start_gunicorn(tmp_path, RATELIMIT_ENABLED="0")
+    process, base = start_gunicorn(demo_database, tmp_path, RATELIMIT_ENABLED="0")
     emails = [
         f"{role}@example.org"
         for role in (

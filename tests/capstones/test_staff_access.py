@@ -12,8 +12,16 @@ import pytest
 from fellowship.cohorts.models import CohortRole, CohortStatus
 from fellowship.extensions import db
 from tests.capstones.test_staff_helpers import World, capstone_tables, member, running_cohort, world
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.factories import AdminFactory, StaffFactory, UserFactory
+
+shared_world = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_world):
+    """The world most tests here read, built once for the module."""
+    return shared_world.thaw()
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,8 @@ def request(client, route: Route, w: World):
 @pytest.mark.parametrize("who", list(PEOPLE))
 @pytest.mark.parametrize("route", list(ROUTES))
 def test_only_the_cohorts_team_uses_the_staff_pages_and_a_refusal_writes_nothing(
-    client, route, who
+    w, client, route, who
 ):
-    w = world()
     person = PEOPLE[who](w)
     sign_in(client, person)
     chosen = ROUTES[route]
@@ -96,8 +103,7 @@ def test_only_the_cohorts_team_uses_the_staff_pages_and_a_refusal_writes_nothing
         assert capstone_tables() == before
 
 
-def test_signed_out_people_are_sent_to_sign_in(client):
-    w = world()
+def test_signed_out_people_are_sent_to_sign_in(w, client):
     for route in ROUTES.values():
         response = (
             client.get(route.path(w)) if route.method == "GET" else client.post(route.path(w))
@@ -126,8 +132,7 @@ def test_a_former_facilitator_reads_the_pipeline_but_changes_nothing(client):
 
 
 @pytest.mark.parametrize("route", list(ROUTES))
-def test_an_archived_cohort_is_read_only_for_staff(client, route):
-    w = world()
+def test_an_archived_cohort_is_read_only_for_staff(w, client, route):
     w.cohort.status = CohortStatus.ARCHIVED
     db.session.commit()
     sign_in(client, StaffFactory())

@@ -16,7 +16,7 @@ from fellowship.curriculum import queries
 from fellowship.curriculum.models import ItemKind, Module, ModuleItem
 from fellowship.db import utcnow
 from fellowship.extensions import db
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.curriculum.authoring_helpers import (
     item_order,
     items,
@@ -28,6 +28,14 @@ from tests.curriculum.authoring_helpers import (
 )
 from tests.curriculum.helpers import ItemFactory, ProgressFactory, require_module
 from tests.factories import CohortFactory, MembershipFactory
+
+shared_world = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_world):
+    """The world most tests here read, built once for the module."""
+    return shared_world.thaw()
 
 
 def page(client, path: str, status: int = 200) -> str:
@@ -49,8 +57,7 @@ def text_of(html: str) -> str:
 
 
 @pytest.mark.parametrize("who", ["staff", "facilitator"])
-def test_the_builder_lists_every_module_in_order_with_its_details(client, who):
-    w = world()
+def test_the_builder_lists_every_module_in_order_with_its_details(w, client, who):
     a, b, c = modules(w.cohort, ["Coalition mapping", "The school model", "Budget basics"])
     b.strand_id = w.cohort.strands[1].id
     b.release_on, b.due_on, b.estimated_minutes = date(2026, 10, 5), date(2026, 10, 30), 45
@@ -90,8 +97,7 @@ def test_the_builder_lists_every_module_in_order_with_its_details(client, who):
     assert f'href="/modules/{a.id}"' in html  # preview as a fellow
 
 
-def test_move_buttons_name_the_module_and_the_ends_have_only_one(client):
-    w = world()
+def test_move_buttons_name_the_module_and_the_ends_have_only_one(w, client):
     _a, b, _c = modules(w.cohort, ["First", "Middle", "Last"])
     sign_in(client, w.staff)
     html = page(client, builder_path(w.cohort))
@@ -106,8 +112,7 @@ def test_move_buttons_name_the_module_and_the_ends_have_only_one(client):
     assert 'type="submit" name="direction" value="up"' in html
 
 
-def test_an_empty_curriculum_says_what_to_do(client):
-    w = world()
+def test_an_empty_curriculum_says_what_to_do(w, client):
     sign_in(client, w.facilitator)
     html = page(client, builder_path(w.cohort))
     assert "No modules yet" in html
@@ -279,8 +284,7 @@ def test_a_facilitator_alumnus_reads_the_builder_but_cannot_change_it(client):
     page(client, f"/cohorts/{w.cohort.id}/curriculum/modules/new", status=403)
 
 
-def test_someone_signed_out_is_sent_to_sign_in(client):
-    w = world()
+def test_someone_signed_out_is_sent_to_sign_in(w, client):
     response = client.get(builder_path(w.cohort))
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
@@ -289,8 +293,7 @@ def test_someone_signed_out_is_sent_to_sign_in(client):
 # The module form --------------------------------------------------------------------------
 
 
-def test_the_module_form_is_labelled_and_hints_at_the_release_date(client):
-    w = world()
+def test_the_module_form_is_labelled_and_hints_at_the_release_date(w, client):
     modules(w.cohort, ["Earlier"])
     sign_in(client, w.facilitator)
     html = page(client, f"/cohorts/{w.cohort.id}/curriculum/modules/new")
@@ -314,8 +317,7 @@ def test_the_module_form_is_labelled_and_hints_at_the_release_date(client):
     assert 'aria-describedby="release_on-hint"' in html
 
 
-def test_a_new_module_is_added_at_the_end_and_opens_its_items_page(client):
-    w = world()
+def test_a_new_module_is_added_at_the_end_and_opens_its_items_page(w, client):
     (earlier,) = modules(w.cohort, ["Earlier"])
     sign_in(client, w.facilitator)
     path = f"/cohorts/{w.cohort.id}/curriculum/modules/new"
@@ -358,8 +360,9 @@ BAD_MODULES = [
 
 
 @pytest.mark.parametrize(("change", "field", "message"), BAD_MODULES)
-def test_bad_module_input_is_explained_next_to_the_field_and_kept(client, change, field, message):
-    w = world()
+def test_bad_module_input_is_explained_next_to_the_field_and_kept(
+    w, client, change, field, message
+):
     sign_in(client, w.staff)
     path = f"/cohorts/{w.cohort.id}/curriculum/modules/new"
     fields = {"strand": str(w.cohort.strands[1].id), "summary": "Typed summary stays", **change}
@@ -377,8 +380,7 @@ def test_bad_module_input_is_explained_next_to_the_field_and_kept(client, change
     assert db.session.scalar(sa.select(sa.func.count(Module.id))) == 0
 
 
-def test_a_prerequisite_cycle_is_refused_with_a_message_naming_the_module(client):
-    w = world()
+def test_a_prerequisite_cycle_is_refused_with_a_message_naming_the_module(w, client):
     a, b = modules(w.cohort, ["Coalition mapping", "Budget basics"])
     require_module(a, b)
     sign_in(client, w.facilitator)
@@ -404,8 +406,7 @@ def test_a_prerequisite_cycle_is_refused_with_a_message_naming_the_module(client
     assert queries.prerequisites_for([b.id])[b.id] == []
 
 
-def test_the_edit_form_offers_only_the_other_modules_as_prerequisites(client):
-    w = world()
+def test_the_edit_form_offers_only_the_other_modules_as_prerequisites(w, client):
     a, b = modules(w.cohort, ["Coalition mapping", "Budget basics"])
     require_module(b, a)
     sign_in(client, w.staff)
@@ -415,8 +416,7 @@ def test_the_edit_form_offers_only_the_other_modules_as_prerequisites(client):
     assert 'value="Budget basics"' in html
 
 
-def test_an_edit_from_a_stale_form_is_refused_and_keeps_what_was_typed(client):
-    w = world()
+def test_an_edit_from_a_stale_form_is_refused_and_keeps_what_was_typed(w, client):
     (module,) = modules(w.cohort, ["Coalition mapping"])
     sign_in(client, w.facilitator)
     path = f"/modules/{module.id}/edit"
@@ -457,8 +457,7 @@ def test_an_edit_from_a_stale_form_is_refused_and_keeps_what_was_typed(client):
 # Moving and deleting ------------------------------------------------------------------------
 
 
-def test_moving_a_module_comes_back_to_its_row(client):
-    w = world()
+def test_moving_a_module_comes_back_to_its_row(w, client):
     a, _b, c = modules(w.cohort, ["A", "B", "C"])
     sign_in(client, w.facilitator)
     token = csrf_token(client)
@@ -473,9 +472,8 @@ def test_moving_a_module_comes_back_to_its_row(client):
     assert order(w.cohort.id) == [(0, "A"), (1, "C"), (2, "B")]
 
 
-def test_the_move_buttons_post_what_the_browser_sends(client):
+def test_the_move_buttons_post_what_the_browser_sends(w, client):
     """Every field of the rendered form, plus the pressed button: as a browser posts it."""
-    w = world()
     a, _b = modules(w.cohort, ["A", "B"])
     sign_in(client, w.staff)
     html = page(client, builder_path(w.cohort))
@@ -488,8 +486,7 @@ def test_the_move_buttons_post_what_the_browser_sends(client):
     assert order(w.cohort.id) == [(0, "B"), (1, "A")]
 
 
-def test_a_move_without_the_csrf_token_changes_nothing(client):
-    w = world()
+def test_a_move_without_the_csrf_token_changes_nothing(w, client):
     a, _b = modules(w.cohort, ["A", "B"])
     sign_in(client, w.staff)
     response = client.post(f"/modules/{a.id}/move", data={"direction": "down"})
@@ -497,8 +494,7 @@ def test_a_move_without_the_csrf_token_changes_nothing(client):
     assert order(w.cohort.id) == [(0, "A"), (1, "B")]
 
 
-def test_the_delete_page_says_what_is_lost_and_deleting_renumbers_the_rest(client):
-    w = world()
+def test_the_delete_page_says_what_is_lost_and_deleting_renumbers_the_rest(w, client):
     _a, b, _c = modules(w.cohort, ["A", "B", "C"])
     read, reflect, _extra = items(b, ["Read", "Reflect", "Extra"])
     ProgressFactory(item_id=read.id, fellow_id=w.fellow.id, completed_at=utcnow())
@@ -527,8 +523,7 @@ def test_the_delete_page_says_what_is_lost_and_deleting_renumbers_the_rest(clien
 # Items ------------------------------------------------------------------------------------
 
 
-def test_the_items_page_lists_items_in_order_with_their_controls(client):
-    w = world()
+def test_the_items_page_lists_items_in_order_with_their_controls(w, client):
     (module,) = modules(w.cohort, ["Coalition mapping"])
     ItemFactory(module_id=module.id, position=0, title="Read the guide")
     ItemFactory(
@@ -563,8 +558,7 @@ def test_the_items_page_lists_items_in_order_with_their_controls(client):
     assert 'Move down<span class="usa-sr-only"> “Your map”</span>' not in html
 
 
-def test_moving_an_item_comes_back_to_its_row(client):
-    w = world()
+def test_moving_an_item_comes_back_to_its_row(w, client):
     (module,) = modules(w.cohort, ["A"])
     one, _two = items(module, ["One", "Two"])
     sign_in(client, w.staff)
@@ -574,16 +568,14 @@ def test_moving_an_item_comes_back_to_its_row(client):
     assert item_order(module.id) == [(0, "Two"), (1, "One")]
 
 
-def test_an_unknown_kind_of_item_is_not_found(client):
-    w = world()
+def test_an_unknown_kind_of_item_is_not_found(w, client):
     (module,) = modules(w.cohort, ["A"])
     sign_in(client, w.staff)
     for kind in ("", "podcast", "READING"):
         page(client, f"/modules/{module.id}/items/new?kind={kind}", status=404)
 
 
-def test_the_reading_form_says_what_markdown_can_do(client):
-    w = world()
+def test_the_reading_form_says_what_markdown_can_do(w, client):
     (module,) = modules(w.cohort, ["A"])
     sign_in(client, w.staff)
     html = page(client, f"/modules/{module.id}/items/new?kind=reading")
@@ -606,8 +598,7 @@ def test_the_reading_form_says_what_markdown_can_do(client):
         ("reflection", {"body": "What did you learn?"}, lambda i: i.body_md.startswith("What")),
     ],
 )
-def test_each_kind_of_item_is_added_from_its_form(client, kind, fields, check):
-    w = world()
+def test_each_kind_of_item_is_added_from_its_form(w, client, kind, fields, check):
     (module,) = modules(w.cohort, ["A"])
     items(module, ["Existing"])
     sign_in(client, w.facilitator)
@@ -625,8 +616,7 @@ def test_each_kind_of_item_is_added_from_its_form(client, kind, fields, check):
     assert check(item)
 
 
-def test_an_unticked_required_box_makes_an_optional_item(client):
-    w = world()
+def test_an_unticked_required_box_makes_an_optional_item(w, client):
     (module,) = modules(w.cohort, ["A"])
     sign_in(client, w.staff)
     path = f"/modules/{module.id}/items/new?kind=reading"
@@ -643,8 +633,7 @@ def test_an_unticked_required_box_makes_an_optional_item(client):
         ("", "Enter the web address"),
     ],
 )
-def test_a_link_to_anything_but_a_web_address_is_refused_and_kept(client, url, message):
-    w = world()
+def test_a_link_to_anything_but_a_web_address_is_refused_and_kept(w, client, url, message):
     (module,) = modules(w.cohort, ["A"])
     sign_in(client, w.staff)
     path = f"/modules/{module.id}/items/new?kind=link"
@@ -666,8 +655,7 @@ def test_a_link_to_anything_but_a_web_address_is_refused_and_kept(client, url, m
     assert db.session.scalar(sa.select(sa.func.count(ModuleItem.id))) == 0
 
 
-def test_an_item_edit_from_a_stale_form_is_refused_and_keeps_what_was_typed(client):
-    w = world()
+def test_an_item_edit_from_a_stale_form_is_refused_and_keeps_what_was_typed(w, client):
     (module,) = modules(w.cohort, ["A"])
     (item,) = items(module, ["Read"])
     sign_in(client, w.staff)
@@ -688,8 +676,7 @@ def test_an_item_edit_from_a_stale_form_is_refused_and_keeps_what_was_typed(clie
     assert db.session.get(ModuleItem, item.id).title == "Saved"
 
 
-def test_deleting_an_item_says_what_is_lost_and_renumbers(client):
-    w = world()
+def test_deleting_an_item_says_what_is_lost_and_renumbers(w, client):
     (module,) = modules(w.cohort, ["A"])
     one, _two, _three = items(module, ["One", "Two", "Three"])
     ProgressFactory(item_id=one.id, fellow_id=w.fellow.id, response_md="An answer")

@@ -12,7 +12,7 @@ from fellowship.cohorts.models import CohortRole, MembershipStatus
 from fellowship.curriculum.models import ItemProgress
 from fellowship.extensions import db
 from fellowship.mail import OutboxMessage
-from tests.conftest import body_of, csrf_token, sign_in, subject_of
+from tests.conftest import body_of, csrf_token, rows_for_module, sign_in, subject_of
 from tests.curriculum.facilitation_helpers import (
     ahead,
     member,
@@ -24,6 +24,14 @@ from tests.curriculum.facilitation_helpers import (
 )
 from tests.curriculum.helpers import ExtensionFactory, ItemFactory, ProgressFactory
 from tests.factories import AdminFactory, StaffFactory, UserFactory
+
+shared_world = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_world):
+    """The world most tests here read, built once for the module."""
+    return shared_world.thaw()
 
 
 def page(client, path: str, status: int = 200) -> str:
@@ -88,8 +96,7 @@ ACCESS = {
 
 
 @pytest.mark.parametrize("who", list(READERS))
-def test_who_may_read_a_reflection_and_who_may_give_feedback(client, who):
-    w = world()
+def test_who_may_read_a_reflection_and_who_may_give_feedback(w, client, who):
     row = reflection(w.item, w.fellow, "Our **PTA** matters most.")
     may_read, may_give = ACCESS[who]
     sign_in(client, READERS[who](w))
@@ -110,8 +117,7 @@ def test_who_may_read_a_reflection_and_who_may_give_feedback(client, who):
 
 
 @pytest.mark.parametrize("who", list(READERS))
-def test_who_may_see_a_fellows_progress(client, who):
-    w = world()
+def test_who_may_see_a_fellows_progress(w, client, who):
     reflection(w.item, w.fellow, "Our PTA matters most.")
     may_read, may_give = ACCESS[who]
     sign_in(client, READERS[who](w))
@@ -122,8 +128,7 @@ def test_who_may_see_a_fellows_progress(client, who):
     assert ("Give feedback" in html) is may_give
 
 
-def test_a_former_coach_and_a_withdrawn_fellow_no_longer_read_the_reflection(client):
-    w = world()
+def test_a_former_coach_and_a_withdrawn_fellow_no_longer_read_the_reflection(w, client):
     row = reflection(w.item, w.fellow)
     db.session.execute(sa.text("UPDATE coach_assignments SET ends_on = starts_on"))
     db.session.commit()
@@ -137,8 +142,7 @@ def test_a_former_coach_and_a_withdrawn_fellow_no_longer_read_the_reflection(cli
 
 
 @pytest.mark.parametrize("who", ["a facilitator", "staff", "the fellow", "the fellow's coach now"])
-def test_a_draft_is_not_found_on_the_feedback_page_for_anyone(client, who):
-    w = world()
+def test_a_draft_is_not_found_on_the_feedback_page_for_anyone(w, client, who):
     draft = reflection(w.item, w.fellow, "Half a thought", submitted=None)
     sign_in(client, READERS[who](w))
     page(client, f"/reflections/{draft.id}/feedback", 404)
@@ -146,8 +150,7 @@ def test_a_draft_is_not_found_on_the_feedback_page_for_anyone(client, who):
     assert feedback_of(draft.id) == ("", None)
 
 
-def test_progress_on_a_reading_is_not_a_reflection(client):
-    w = world()
+def test_progress_on_a_reading_is_not_a_reflection(w, client):
     reading = ItemFactory(module_id=w.module.id)
     row = ProgressFactory(item_id=reading.id, fellow_id=w.fellow.id, submitted_at=None)
     sign_in(client, w.facilitator)
@@ -155,8 +158,7 @@ def test_progress_on_a_reading_is_not_a_reflection(client):
     page(client, "/reflections/999999/feedback", 404)
 
 
-def test_a_facilitator_of_another_cohort_may_not_give_feedback(client):
-    w = world()
+def test_a_facilitator_of_another_cohort_may_not_give_feedback(w, client):
     row = reflection(w.item, w.fellow)
     elsewhere = member(running_cohort(), CohortRole.FACILITATOR)
     sign_in(client, elsewhere)
@@ -182,8 +184,7 @@ def test_nobody_gives_feedback_in_an_archived_cohort_but_staff_still_read(client
 # The queue -----------------------------------------------------------------------------------
 
 
-def test_the_queue_lists_submitted_reflections_without_feedback_oldest_first(client):
-    w = world()
+def test_the_queue_lists_submitted_reflections_without_feedback_oldest_first(w, client):
     second = reflection_item(w.module, "Your allies")
     reflection(w.item, w.fellow, submitted=2)
     reflection(second, w.other_fellow, submitted=9)
@@ -214,8 +215,7 @@ def test_the_queue_lists_submitted_reflections_without_feedback_oldest_first(cli
     assert "by Fay Facilitator" in recent
 
 
-def test_an_empty_queue_says_nothing_is_waiting(client):
-    w = world()
+def test_an_empty_queue_says_nothing_is_waiting(w, client):
     sign_in(client, w.facilitator)
     html = page(client, f"/cohorts/{w.cohort.id}/curriculum/feedback")
     assert "Nothing is waiting." in html
@@ -234,16 +234,14 @@ def test_an_empty_queue_says_nothing_is_waiting(client):
         ("a member without membership", 403),
     ],
 )
-def test_who_may_see_the_queue(client, who, status):
-    w = world()
+def test_who_may_see_the_queue(w, client, who, status):
     reflection(w.item, w.fellow, "Private words")
     sign_in(client, READERS[who](w))
     html = page(client, f"/cohorts/{w.cohort.id}/curriculum/feedback", status)
     assert ("Your coalition" in html) is (status == 200)
 
 
-def test_the_queue_is_paginated(client):
-    w = world()
+def test_the_queue_is_paginated(w, client):
     items = [reflection_item(w.module, f"Prompt {n:02d}") for n in range(27)]
     for n, item in enumerate(items):
         reflection(item, w.fellow, submitted=30 - n)
@@ -283,8 +281,7 @@ def test_the_queue_takes_the_same_queries_for_2_and_20_waiting(client, count_que
 # Giving feedback -------------------------------------------------------------------------------
 
 
-def test_the_feedback_page_shows_the_prompt_the_reflection_and_a_labelled_form(client):
-    w = world()
+def test_the_feedback_page_shows_the_prompt_the_reflection_and_a_labelled_form(w, client):
     row = reflection(w.item, w.fellow, "# My map\n\n<script>alert(1)</script> and **allies**")
     sign_in(client, w.facilitator)
     html = page(client, f"/reflections/{row.id}/feedback")
@@ -301,8 +298,7 @@ def test_the_feedback_page_shows_the_prompt_the_reflection_and_a_labelled_form(c
     assert "Save feedback" in html  # nothing else waits: no "go to the next"
 
 
-def test_saving_feedback_goes_to_the_next_waiting_reflection_then_to_the_queue(client):
-    w = world()
+def test_saving_feedback_goes_to_the_next_waiting_reflection_then_to_the_queue(w, client):
     older = reflection(reflection_item(w.module, "Older"), w.other_fellow, submitted=5)
     row = reflection(w.item, w.fellow, submitted=1)
     sign_in(client, w.facilitator)
@@ -320,8 +316,7 @@ def test_saving_feedback_goes_to_the_next_waiting_reflection_then_to_the_queue(c
     assert len(outbox()) == 2
 
 
-def test_changing_feedback_shows_the_earlier_feedback_and_sends_no_second_email(client):
-    w = world()
+def test_changing_feedback_shows_the_earlier_feedback_and_sends_no_second_email(w, client):
     row = reflection(w.item, w.fellow)
     sign_in(client, w.facilitator)
     post_feedback(client, row, "First **thoughts**.")
@@ -349,8 +344,7 @@ def test_changing_feedback_shows_the_earlier_feedback_and_sends_no_second_email(
         ("z" * 20_001, "Feedback can be at most 20,000 characters."),
     ],
 )
-def test_bad_feedback_is_refused_next_to_the_field_and_kept(client, text, message):
-    w = world()
+def test_bad_feedback_is_refused_next_to_the_field_and_kept(w, client, text, message):
     row = reflection(w.item, w.fellow)
     sign_in(client, w.facilitator)
     response = post_feedback(client, row, text)
@@ -364,8 +358,7 @@ def test_bad_feedback_is_refused_next_to_the_field_and_kept(client, text, messag
     assert outbox() == []
 
 
-def test_a_stale_form_shows_the_new_reflection_and_keeps_the_typed_feedback(client):
-    w = world()
+def test_a_stale_form_shows_the_new_reflection_and_keeps_the_typed_feedback(w, client):
     row = reflection(w.item, w.fellow, "First version.")
     opened_at = row.version
     row.response_md = "Second version, with the union."
@@ -390,8 +383,7 @@ def test_a_stale_form_shows_the_new_reflection_and_keeps_the_typed_feedback(clie
     assert feedback_of(row.id)[0] == "My careful feedback."
 
 
-def test_a_crafted_post_without_a_csrf_token_changes_nothing(client):
-    w = world()
+def test_a_crafted_post_without_a_csrf_token_changes_nothing(w, client):
     row = reflection(w.item, w.fellow)
     sign_in(client, w.facilitator)
     response = client.post(
@@ -401,8 +393,7 @@ def test_a_crafted_post_without_a_csrf_token_changes_nothing(client):
     assert feedback_of(row.id) == ("", None)
 
 
-def test_the_fellow_gets_exactly_one_email_in_their_language_with_a_link(client, smtp_server):
-    w = world()
+def test_the_fellow_gets_exactly_one_email_in_their_language_with_a_link(w, client, smtp_server):
     w.fellow.locale = "es"
     db.session.commit()
     row = reflection(w.item, w.fellow)
@@ -431,8 +422,7 @@ def test_the_fellow_gets_exactly_one_email_in_their_language_with_a_link(client,
 # One fellow's progress -------------------------------------------------------------------------
 
 
-def test_the_progress_page_shows_states_reflections_feedback_and_extensions(client):
-    w = world()
+def test_the_progress_page_shows_states_reflections_feedback_and_extensions(w, client):
     reflection(
         w.item, w.fellow, "Submitted words", feedback="Feedback words", feedback_by=w.facilitator
     )
@@ -459,8 +449,7 @@ def test_the_progress_page_shows_states_reflections_feedback_and_extensions(clie
     assert f"/modules/{later.id}/extensions?fellow={w.fellow.id}" in html
 
 
-def test_the_fellow_sees_their_own_progress_but_never_their_drafts_here(client):
-    w = world()
+def test_the_fellow_sees_their_own_progress_but_never_their_drafts_here(w, client):
     reflection(w.item, w.fellow, "Secret draft words", submitted=None)
     sign_in(client, w.fellow)
     html = page(client, f"/cohorts/{w.cohort.id}/fellows/{w.fellow.id}/learning")
@@ -471,8 +460,7 @@ def test_the_fellow_sees_their_own_progress_but_never_their_drafts_here(client):
     assert "extension" not in html.lower()
 
 
-def test_a_coach_reads_their_fellows_progress_without_any_control(client):
-    w = world()
+def test_a_coach_reads_their_fellows_progress_without_any_control(w, client):
     reflection(w.item, w.fellow, "Submitted words")
     sign_in(client, w.coach)
     html = page(client, f"/cohorts/{w.cohort.id}/fellows/{w.fellow.id}/learning")
@@ -483,8 +471,7 @@ def test_a_coach_reads_their_fellows_progress_without_any_control(client):
 
 
 @pytest.mark.parametrize("who", ["fellow", "coach"])
-def test_the_progress_page_shows_no_prompt_of_a_module_not_released_yet(client, who):
-    w = world()
+def test_the_progress_page_shows_no_prompt_of_a_module_not_released_yet(w, client, who):
     later = module(w.cohort, "Next term", release_on=ahead(20), due_on=ahead(40))
     reflection_item(later, "SECRET PROMPT TITLE")
     sign_in(client, getattr(w, who))
@@ -493,8 +480,7 @@ def test_the_progress_page_shows_no_prompt_of_a_module_not_released_yet(client, 
     assert "SECRET PROMPT TITLE" not in html
 
 
-def test_someone_who_is_not_a_fellow_of_the_cohort_has_no_progress_page(client):
-    w = world()
+def test_someone_who_is_not_a_fellow_of_the_cohort_has_no_progress_page(w, client):
     sign_in(client, StaffFactory())
     page(client, f"/cohorts/{w.cohort.id}/fellows/{w.coach.id}/learning", 404)
     page(client, f"/cohorts/{w.cohort.id}/fellows/999999/learning", 404)
@@ -528,7 +514,6 @@ def test_the_progress_page_takes_the_same_queries_for_1_and_12_modules(client, c
         "curriculum/progress?strand=" + "9" * 5000,
     ],
 )
-def test_odd_numbers_in_the_address_are_ignored_not_a_server_error(client, query):
-    w = world()
+def test_odd_numbers_in_the_address_are_ignored_not_a_server_error(w, client, query):
     sign_in(client, w.facilitator)
     assert client.get(f"/cohorts/{w.cohort.id}/{query}").status_code == 200

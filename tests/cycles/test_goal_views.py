@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fellowship.cycles.models import CycleStage, Goal, GoalStatus, Measurement
 from fellowship.db import utcnow
 from fellowship.extensions import db
-from tests.conftest import csrf_token, main_of, sign_in
+from tests.conftest import csrf_token, main_of, rows_for_module, sign_in
 from tests.cycles.goal_helpers import (
     PEOPLE,
     audit_actions,
@@ -22,6 +22,15 @@ from tests.cycles.goal_helpers import (
     world,
 )
 from tests.cycles.helpers import GoalFactory, MeasurementFactory
+
+shared_world = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_world):
+    """The world most tests here read, built once for the module."""
+    return shared_world.thaw()
+
 
 READERS = {"lead teacher", "team member", "partner", "staff liaison", "staff", "admin"}
 GOAL_EDITORS = {"lead teacher", "staff liaison", "staff", "admin"}
@@ -120,8 +129,7 @@ def test_the_goals_tab_counts_goals_by_status_and_flags_stale_ones(client):
     assert "No measurement in the last 60 days." in cards[str(old.id)]
 
 
-def test_a_status_set_by_hand_says_so_with_its_reason(client):
-    w = world()
+def test_a_status_set_by_hand_says_so_with_its_reason(w, client):
     w.goal.status_override = GoalStatus.AT_RISK
     w.goal.override_reason = "The spring lottery moved to May."
     db.session.commit()
@@ -132,8 +140,7 @@ def test_a_status_set_by_hand_says_so_with_its_reason(client):
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_who_may_see_the_goals_tab_and_a_goal(client, who):
-    w = world()
+def test_who_may_see_the_goals_tab_and_a_goal(w, client, who):
     sign_in(client, w.person(who))
     expected = 200 if who in READERS else 403
     assert client.get(goals_path(w)).status_code == expected
@@ -141,8 +148,7 @@ def test_who_may_see_the_goals_tab_and_a_goal(client, who):
 
 
 @pytest.mark.parametrize("who", sorted(READERS))
-def test_the_buttons_match_what_each_reader_may_do(client, who):
-    w = world()
+def test_the_buttons_match_what_each_reader_may_do(w, client, who):
     sign_in(client, w.person(who))
     html = page(client, goals_path(w))
     assert (f'href="/cycles/{w.cycle.id}/goals/new"' in html) == (who in GOAL_EDITORS)
@@ -152,15 +158,13 @@ def test_the_buttons_match_what_each_reader_may_do(client, who):
     assert ("Edit this goal" in shown) == (who in GOAL_EDITORS)
 
 
-def test_signed_out_people_are_sent_to_sign_in(client):
-    w = world()
+def test_signed_out_people_are_sent_to_sign_in(w, client):
     response = client.get(goals_path(w))
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
 
-def test_an_unknown_cycle_or_another_cycles_goal_is_not_found(client):
-    w = world()
+def test_an_unknown_cycle_or_another_cycles_goal_is_not_found(w, client):
     foreign = GoalFactory(cycle_id=w.other_cycle.id)
     sign_in(client, w.staff)
     assert client.get("/cycles/999999/goals").status_code == 404
@@ -172,8 +176,7 @@ def test_an_unknown_cycle_or_another_cycles_goal_is_not_found(client):
 
 
 @pytest.mark.parametrize("goals", [2, 20])
-def test_the_goals_tab_loads_in_a_fixed_number_of_queries(client, count_queries, goals):
-    w = world()
+def test_the_goals_tab_loads_in_a_fixed_number_of_queries(w, client, count_queries, goals):
     rows = [{"goal_id": w.goal.id, "measured_on": date(2026, 9, 1), "value": 19.0}]
     for n in range(goals - 1):
         goal = GoalFactory(cycle_id=w.cycle.id, title=f"Goal {n}")
@@ -201,8 +204,7 @@ def test_the_goals_tab_loads_in_a_fixed_number_of_queries(client, count_queries,
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_who_may_add_a_goal(client, who):
-    w = world()
+def test_who_may_add_a_goal(w, client, who):
     sign_in(client, w.person(who))
     path = f"/cycles/{w.cycle.id}/goals/new"
     allowed = who in GOAL_EDITORS
@@ -217,8 +219,7 @@ def test_who_may_add_a_goal(client, who):
         assert snapshot() == before
 
 
-def test_a_lead_teacher_adds_a_goal_with_a_decimal_comma(client):
-    w = world()
+def test_a_lead_teacher_adds_a_goal_with_a_decimal_comma(w, client):
     sign_in(client, w.team.lead)
     path = f"/cycles/{w.cycle.id}/goals/new"
     html = page(client, path)
@@ -270,9 +271,8 @@ def test_a_lead_teacher_adds_a_goal_with_a_decimal_comma(client):
     ],
 )
 def test_bad_goal_input_is_refused_next_to_the_field_keeping_what_was_typed(
-    client, changes, field, message
+    w, client, changes, field, message
 ):
-    w = world()
     sign_in(client, w.team.lead)
     path = f"/cycles/{w.cycle.id}/goals/new"
     before = snapshot()
@@ -289,8 +289,7 @@ def test_bad_goal_input_is_refused_next_to_the_field_keeping_what_was_typed(
     assert snapshot() == before
 
 
-def test_an_edit_from_a_stale_form_keeps_what_was_typed_and_shows_the_saved_goal(client):
-    w = world()
+def test_an_edit_from_a_stale_form_keeps_what_was_typed_and_shows_the_saved_goal(w, client):
     sign_in(client, w.team.lead)
     path = f"/cycles/{w.cycle.id}/goals/{w.goal.id}/edit"
     html = page(client, path)
@@ -335,8 +334,7 @@ def test_an_edit_from_a_stale_form_keeps_what_was_typed_and_shows_the_saved_goal
     assert db.session.get(Goal, w.goal.id).title == "Typed second"
 
 
-def test_a_team_member_cannot_change_or_remove_a_goal(client):
-    w = world()
+def test_a_team_member_cannot_change_or_remove_a_goal(w, client):
     sign_in(client, w.team.member)
     token = csrf_token(client)
     before = snapshot()
@@ -352,8 +350,7 @@ def test_a_team_member_cannot_change_or_remove_a_goal(client):
     assert snapshot() == before
 
 
-def test_nobody_but_staff_changes_goals_of_a_closed_cycle(client):
-    w = world()
+def test_nobody_but_staff_changes_goals_of_a_closed_cycle(w, client):
     w.cycle.stage = CycleStage.CLOSED
     db.session.commit()
     sign_in(client, w.team.lead)
@@ -361,8 +358,7 @@ def test_nobody_but_staff_changes_goals_of_a_closed_cycle(client):
     assert "Add a goal" not in page(client, goals_path(w))
 
 
-def test_a_lead_teacher_removes_a_goal(client):
-    w = world()
+def test_a_lead_teacher_removes_a_goal(w, client):
     MeasurementFactory(goal_id=w.goal.id)
     sign_in(client, w.team.lead)
     html = page(client, f"{goal_path(w)}/edit")
@@ -414,8 +410,7 @@ def test_a_goal_page_shows_the_chart_beside_its_data_table(client):
     assert "How the status is worked out" in html
 
 
-def test_a_status_is_set_by_hand_and_cleared_with_a_reason(client):
-    w = world()
+def test_a_status_is_set_by_hand_and_cleared_with_a_reason(w, client):
     sign_in(client, w.team.liaison)
     path = f"{goal_path(w)}/override"
     token = csrf_token(client)
@@ -453,8 +448,7 @@ def test_a_status_is_set_by_hand_and_cleared_with_a_reason(client):
 
 
 @pytest.mark.parametrize("action", ["override", "override/clear"])
-def test_a_status_change_from_a_stale_page_is_refused(client, action):
-    w = world()
+def test_a_status_change_from_a_stale_page_is_refused(w, client, action):
     w.goal.status_override = GoalStatus.MET
     w.goal.override_reason = "Counted by hand"
     db.session.commit()
@@ -483,16 +477,14 @@ def test_a_status_change_from_a_stale_page_is_refused(client, action):
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_who_may_record_a_measurement(client, who):
-    w = world()
+def test_who_may_record_a_measurement(w, client, who):
     sign_in(client, w.person(who))
     path = f"{goal_path(w)}/measurements/new"
     allowed = who in RECORDERS
     assert client.get(path).status_code == (200 if allowed else 403)
 
 
-def test_a_team_member_records_a_measurement_with_a_link(client):
-    w = world()
+def test_a_team_member_records_a_measurement_with_a_link(w, client):
     sign_in(client, w.team.member)
     path = f"{goal_path(w)}/measurements/new"
     html = page(client, path)
@@ -539,9 +531,8 @@ def test_a_team_member_records_a_measurement_with_a_link(client):
     ],
 )
 def test_a_bad_measurement_is_refused_next_to_the_field_keeping_what_was_typed(
-    client, changes, field, message
+    w, client, changes, field, message
 ):
-    w = world()
     sign_in(client, w.team.member)
     path = f"{goal_path(w)}/measurements/new"
     typed = {"measured_on": "2026-10-15", "value": "22,75", "note": "Typed note", **changes}
@@ -565,8 +556,7 @@ def test_a_bad_measurement_is_refused_next_to_the_field_keeping_what_was_typed(
     assert snapshot() == before
 
 
-def test_who_may_remove_a_measurement(client):
-    w = world()
+def test_who_may_remove_a_measurement(w, client):
     mine = MeasurementFactory(goal_id=w.goal.id, recorded_by_id=w.team.member.id)
     theirs = MeasurementFactory(goal_id=w.goal.id, recorded_by_id=w.team.liaison.id)
     foreign_goal = GoalFactory(cycle_id=w.other_cycle.id)

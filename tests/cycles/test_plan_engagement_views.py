@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fellowship.curriculum.queries import local_today
 from fellowship.cycles.models import CycleStage, EngagementGroup, EngagementSession
 from fellowship.extensions import db
-from tests.conftest import sign_in
+from tests.conftest import rows_for_module, sign_in
 from tests.cycles.helpers import EngagementFactory
 from tests.cycles.plan_helpers import (
     actions,
@@ -21,6 +21,14 @@ from tests.cycles.plan_helpers import (
     text_of,
     world,
 )
+
+shared_world = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_world):
+    """The world most tests here read, built once for the module."""
+    return shared_world.thaw()
 
 
 def _fields(**changes: str) -> dict[str, str]:
@@ -42,8 +50,7 @@ def log_path(w) -> str:
 # The list -----------------------------------------------------------------------------------------
 
 
-def test_the_log_lists_sessions_newest_first_with_totals_per_group(client):
-    w = world()
+def test_the_log_lists_sessions_newest_first_with_totals_per_group(w, client):
     EngagementFactory(
         cycle_id=w.cycle.id,
         held_on=date(2026, 9, 10),
@@ -99,8 +106,7 @@ def test_the_log_is_paginated_and_runs_the_same_number_of_queries_for_2_and_40(
     assert page(client, f"{log_path(w)}?page=abc").count('<li class="plan-session"') == 25
 
 
-def test_an_empty_log_says_so(client):
-    w = world()
+def test_an_empty_log_says_so(w, client):
     sign_in(client, w.team.member)
     html = page(client, log_path(w))
     assert "No sessions logged yet." in html
@@ -110,8 +116,7 @@ def test_an_empty_log_says_so(client):
 # The form -----------------------------------------------------------------------------------------
 
 
-def test_a_session_is_logged(client):
-    w = world()
+def test_a_session_is_logged(w, client):
     sign_in(client, w.team.member)
     path = f"{log_path(w)}/new"
     html = page(client, path)
@@ -160,8 +165,9 @@ def _bad():
 
 
 @pytest.mark.parametrize(("change", "field", "message"), _bad())
-def test_bad_session_input_is_explained_next_to_the_field_and_kept(client, change, field, message):
-    w = world()
+def test_bad_session_input_is_explained_next_to_the_field_and_kept(
+    w, client, change, field, message
+):
     sign_in(client, w.team.lead)
     if change.get("held_on") == "{in two days}":
         change = {"held_on": (local_today(w.team.lead.timezone) + timedelta(days=2)).isoformat()}
@@ -181,16 +187,14 @@ def test_bad_session_input_is_explained_next_to_the_field_and_kept(client, chang
     assert snapshot() == before
 
 
-def test_a_session_dated_tomorrow_is_accepted(client):
-    w = world()
+def test_a_session_dated_tomorrow_is_accepted(w, client):
     sign_in(client, w.team.lead)
     tomorrow = local_today(w.team.lead.timezone) + timedelta(days=1)
     response = post(client, f"{log_path(w)}/new", **_fields(held_on=tomorrow.isoformat()))
     assert response.status_code == 302
 
 
-def test_a_session_is_edited_and_deleted(client):
-    w = world()
+def test_a_session_is_edited_and_deleted(w, client):
     session = EngagementFactory(cycle_id=w.cycle.id, participants=12)
     session_id = session.id
     sign_in(client, w.team.liaison)
@@ -212,8 +216,7 @@ def test_a_session_is_edited_and_deleted(client):
     assert "has been deleted" in page(client, response.headers["Location"])
 
 
-def test_a_bad_edit_keeps_the_saved_session_unchanged(client):
-    w = world()
+def test_a_bad_edit_keeps_the_saved_session_unchanged(w, client):
     session = EngagementFactory(cycle_id=w.cycle.id, participants=12)
     sign_in(client, w.team.lead)
     before = snapshot()
@@ -253,8 +256,7 @@ def _requests(w, session):
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("who", PEOPLE)
-def test_each_role_reaches_exactly_the_engagement_pages_it_may(client, who, name):
-    w = world()
+def test_each_role_reaches_exactly_the_engagement_pages_it_may(w, client, who, name):
     session = EngagementFactory(cycle_id=w.cycle.id)
     method, path, fields = _requests(w, session)[name]
     sign_in(client, w.person(who))
@@ -282,8 +284,7 @@ def test_a_closed_cycles_log_cannot_be_changed_by_its_team(client, name):
 
 
 @pytest.mark.parametrize("action", ["edit", "delete"])
-def test_another_cycles_session_is_not_found_and_stays(client, action):
-    w = world()
+def test_another_cycles_session_is_not_found_and_stays(w, client, action):
     sign_in(client, w.staff)
     path = f"{log_path(w)}/{w.other_session.id}/{action}"
     if action == "edit":

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fellowship.curriculum.queries import local_today
 from fellowship.cycles.models import CycleStage, DriverKind, ImprovementTest, PdsaDecision
 from fellowship.extensions import db
-from tests.conftest import sign_in
+from tests.conftest import rows_for_module, sign_in
 from tests.cycles.helpers import DriverFactory, ImprovementTestFactory
 from tests.cycles.plan_helpers import (
     actions,
@@ -22,6 +22,14 @@ from tests.cycles.plan_helpers import (
     text_of,
     world,
 )
+
+shared_world = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_world):
+    """The world most tests here read, built once for the module."""
+    return shared_world.thaw()
 
 
 def _fields(**changes: str) -> dict[str, str]:
@@ -43,8 +51,7 @@ def _fields(**changes: str) -> dict[str, str]:
 # The list -----------------------------------------------------------------------------------------
 
 
-def test_the_list_shows_open_tests_first_with_their_change_idea_and_dates(client):
-    w = world()
+def test_the_list_shows_open_tests_first_with_their_change_idea_and_dates(w, client):
     made = diagram(w.cycle, primaries=1, secondaries=1, ideas=1)
     ImprovementTestFactory(
         cycle_id=w.cycle.id,
@@ -97,8 +104,7 @@ def test_the_list_runs_the_same_number_of_queries_for_2_and_20_tests(client, cou
     assert counts[0] <= 15
 
 
-def test_an_empty_list_explains_what_a_test_is(client):
-    w = world()
+def test_an_empty_list_explains_what_a_test_is(w, client):
     sign_in(client, w.team.member)
     html = page(client, f"/cycles/{w.cycle.id}/tests")
     assert "No improvement tests yet" in html
@@ -108,8 +114,7 @@ def test_an_empty_list_explains_what_a_test_is(client):
 # The form -----------------------------------------------------------------------------------------
 
 
-def test_a_new_test_can_start_from_a_change_idea_and_is_saved(client):
-    w = world()
+def test_a_new_test_can_start_from_a_change_idea_and_is_saved(w, client):
     made = diagram(w.cycle, primaries=1, secondaries=1, ideas=2)
     idea = made.ideas[1]
     sign_in(client, w.team.member)
@@ -147,8 +152,7 @@ def test_a_new_test_can_start_from_a_change_idea_and_is_saved(client):
 
 
 @pytest.mark.parametrize("driver", ["{other}", "{secondary}", "abc", "99999999999"])
-def test_a_preselected_driver_that_is_not_this_cycles_change_idea_is_ignored(client, driver):
-    w = world()
+def test_a_preselected_driver_that_is_not_this_cycles_change_idea_is_ignored(w, client, driver):
     made = diagram(w.cycle, primaries=1, secondaries=1, ideas=1)
     sign_in(client, w.team.lead)
     value = driver.format(other=w.other_driver.id, secondary=made.secondaries[0].id)
@@ -175,8 +179,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("change", "field", "message"), BAD)
-def test_bad_test_input_is_explained_next_to_the_field_and_kept(client, change, field, message):
-    w = world()
+def test_bad_test_input_is_explained_next_to_the_field_and_kept(w, client, change, field, message):
     made = diagram(w.cycle, primaries=1, secondaries=1, ideas=1)
     change = {
         key: value.format(other=w.other_driver.id, secondary=made.secondaries[0].id)
@@ -201,8 +204,7 @@ def test_bad_test_input_is_explained_next_to_the_field_and_kept(client, change, 
     assert snapshot() == before
 
 
-def test_the_test_page_shows_the_four_pdsa_parts(client):
-    w = world()
+def test_the_test_page_shows_the_four_pdsa_parts(w, client):
     made = diagram(w.cycle, primaries=1, secondaries=1, ideas=1)
     test = ImprovementTestFactory(
         cycle_id=w.cycle.id,
@@ -233,8 +235,7 @@ def test_the_test_page_shows_the_four_pdsa_parts(client):
     assert "/edit" not in html  # a partner reads only
 
 
-def test_a_test_is_edited_and_decided(client):
-    w = world()
+def test_a_test_is_edited_and_decided(w, client):
     test = ImprovementTestFactory(cycle_id=w.cycle.id, title="Before")
     sign_in(client, w.team.liaison)
     path = f"/cycles/{w.cycle.id}/tests/{test.id}/edit"
@@ -261,8 +262,7 @@ def test_a_test_is_edited_and_decided(client):
     assert actions()[-1] == "cycle.pdsa_updated"
 
 
-def test_a_stale_test_form_keeps_what_was_typed_and_shows_the_saved_test(client):
-    w = world()
+def test_a_stale_test_form_keeps_what_was_typed_and_shows_the_saved_test(w, client):
     test = ImprovementTestFactory(cycle_id=w.cycle.id, title="Before")
     old = test.version
     path = f"/cycles/{w.cycle.id}/tests/{test.id}/edit"
@@ -317,8 +317,7 @@ def _requests(w, test):
 
 @pytest.mark.parametrize("name", ["list", "page", "new form", "new", "edit form", "edit"])
 @pytest.mark.parametrize("who", PEOPLE)
-def test_each_role_reaches_exactly_the_test_pages_it_may(client, who, name):
-    w = world()
+def test_each_role_reaches_exactly_the_test_pages_it_may(w, client, who, name):
     test = ImprovementTestFactory(cycle_id=w.cycle.id)
     method, path, fields = _requests(w, test)[name]
     sign_in(client, w.person(who))
@@ -345,8 +344,7 @@ def test_tests_of_a_closed_cycle_cannot_be_changed_by_its_team(client, name):
 
 
 @pytest.mark.parametrize("suffix", ["", "/edit"])
-def test_another_cycles_test_is_not_found(client, suffix):
-    w = world()
+def test_another_cycles_test_is_not_found(w, client, suffix):
     sign_in(client, w.staff)
     path = f"/cycles/{w.cycle.id}/tests/{w.other_test.id}{suffix}"
     assert client.get(path).status_code == 404
@@ -358,8 +356,7 @@ def test_another_cycles_test_is_not_found(client, suffix):
     assert client.get(f"/cycles/{w.cycle.id}/tests/99999999999").status_code == 404
 
 
-def test_a_change_idea_deleted_later_leaves_its_tests_readable(client):
-    w = world()
+def test_a_change_idea_deleted_later_leaves_its_tests_readable(w, client):
     top = DriverFactory(cycle_id=w.cycle.id, kind=DriverKind.PRIMARY)
     idea = DriverFactory(cycle_id=w.cycle.id, parent_id=top.id, kind=DriverKind.CHANGE_IDEA)
     test = ImprovementTestFactory(cycle_id=w.cycle.id, driver_id=idea.id, title="Survivor")

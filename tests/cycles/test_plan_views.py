@@ -19,7 +19,7 @@ from fellowship.cycles.models import (
     PdsaDecision,
 )
 from fellowship.extensions import db
-from tests.conftest import main_of, sign_in
+from tests.conftest import main_of, rows_for_module, sign_in
 from tests.cycles.helpers import (
     DriverFactory,
     EngagementFactory,
@@ -39,6 +39,14 @@ from tests.cycles.plan_helpers import (
     world,
 )
 
+shared_world = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_world):
+    """The world most tests here read, built once for the module."""
+    return shared_world.thaw()
+
 
 def overview(cycle) -> str:
     return f"/cycles/{cycle.id}"
@@ -47,8 +55,7 @@ def overview(cycle) -> str:
 # The overview -----------------------------------------------------------------------------------
 
 
-def test_the_overview_shows_the_initiative_the_outline_the_picture_and_the_stage(client):
-    w = world()
+def test_the_overview_shows_the_initiative_the_outline_the_picture_and_the_stage(w, client):
     cycle = w.cycle
     cycle.equity_challenge_md = "Our enrollment is **82%** one group."
     cycle.aim_md = "By June 2027, *no group* is more than half of the class."
@@ -105,8 +112,7 @@ def test_the_overview_shows_the_initiative_the_outline_the_picture_and_the_stage
     assert "/tests/new" not in html
 
 
-def test_the_overview_gives_editors_every_control_with_named_buttons(client):
-    w = world()
+def test_the_overview_gives_editors_every_control_with_named_buttons(w, client):
     made = diagram(w.cycle, primaries=3, secondaries=1, ideas=1)
     sign_in(client, w.team.lead)
     html = page(client, overview(w.cycle))
@@ -133,8 +139,7 @@ def test_the_overview_gives_editors_every_control_with_named_buttons(client):
     assert "Move back to “Planning”" in html
 
 
-def test_the_overview_shows_the_figures_at_a_glance_with_links_to_their_tabs(client):
-    w = world()
+def test_the_overview_shows_the_figures_at_a_glance_with_links_to_their_tabs(w, client):
     cycle = w.cycle
     met = GoalFactory(cycle_id=cycle.id, baseline_value=18, target_value=30)
     MeasurementFactory(goal_id=met.id, measured_on=date(2026, 10, 1), value=31)
@@ -285,8 +290,7 @@ def _send(client, method, path, fields):
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("who", PEOPLE)
-def test_each_role_reaches_exactly_the_plan_requests_it_may(client, who, name):
-    w = world()
+def test_each_role_reaches_exactly_the_plan_requests_it_may(w, client, who, name):
     method, path, fields = _requests(w)[name]
     sign_in(client, w.person(who))
     before = snapshot()
@@ -325,8 +329,7 @@ def test_a_closed_cycles_overview_has_no_controls_for_its_team(client):
     assert "/edit" not in html
 
 
-def test_someone_signed_out_is_sent_to_sign_in(client):
-    w = world()
+def test_someone_signed_out_is_sent_to_sign_in(w, client):
     response = client.get(overview(w.cycle))
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
@@ -346,8 +349,7 @@ def test_someone_signed_out_is_sent_to_sign_in(client):
         "/cycles/{cycle}/drivers/new?parent={idea}",
     ],
 )
-def test_ids_of_other_cycles_and_nonsense_are_not_found(client, path):
-    w = world()
+def test_ids_of_other_cycles_and_nonsense_are_not_found(w, client, path):
     made = diagram(w.cycle, primaries=1, secondaries=1, ideas=1)
     sign_in(client, w.staff)
     url = path.format(
@@ -359,8 +361,7 @@ def test_ids_of_other_cycles_and_nonsense_are_not_found(client, path):
 
 
 @pytest.mark.parametrize("action", ["edit", "move", "delete", "new"])
-def test_posting_to_another_cycles_driver_is_not_found_and_changes_nothing(client, action):
-    w = world()
+def test_posting_to_another_cycles_driver_is_not_found_and_changes_nothing(w, client, action):
     sign_in(client, w.team.lead)
     before = snapshot()
     if action == "new":
@@ -379,8 +380,7 @@ def _initiative_path(w) -> str:
     return f"/cycles/{w.cycle.id}/initiative"
 
 
-def test_the_initiative_form_is_filled_labelled_and_saves(client):
-    w = world()
+def test_the_initiative_form_is_filled_labelled_and_saves(w, client):
     sign_in(client, w.team.member)
     html = page(client, _initiative_path(w))
     assert html.count("<h1") == 1
@@ -418,9 +418,8 @@ def test_the_initiative_form_is_filled_labelled_and_saves(client):
     ],
 )
 def test_bad_initiative_input_is_explained_next_to_the_field_and_kept(
-    client, field, value, message
+    w, client, field, value, message
 ):
-    w = world()
     sign_in(client, w.team.lead)
     fields = {
         "title": "Typed title",
@@ -442,8 +441,7 @@ def test_bad_initiative_input_is_explained_next_to_the_field_and_kept(
     assert snapshot() == before
 
 
-def test_a_stale_initiative_form_keeps_what_was_typed_and_shows_the_saved_text(client):
-    w = world()
+def test_a_stale_initiative_form_keeps_what_was_typed_and_shows_the_saved_text(w, client):
     old = w.cycle.version
     sign_in(client, w.team.lead)
     post(client, _initiative_path(w), title="Saved by the lead", aim="Saved aim", version=str(old))
@@ -468,8 +466,7 @@ def test_a_stale_initiative_form_keeps_what_was_typed_and_shows_the_saved_text(c
 
 
 @pytest.mark.parametrize("version", ["", "abc", "-1", "99999999999"])
-def test_an_initiative_form_with_a_missing_or_odd_version_is_treated_as_stale(client, version):
-    w = world()
+def test_an_initiative_form_with_a_missing_or_odd_version_is_treated_as_stale(w, client, version):
     sign_in(client, w.team.lead)
     before = snapshot()
     response = post(client, _initiative_path(w), title="X", version=version)
@@ -481,8 +478,7 @@ def test_an_initiative_form_with_a_missing_or_odd_version_is_treated_as_stale(cl
 # Drivers ------------------------------------------------------------------------------------------
 
 
-def test_a_primary_driver_is_added_at_the_top_level(client):
-    w = world()
+def test_a_primary_driver_is_added_at_the_top_level(w, client):
     DriverFactory(cycle_id=w.cycle.id, kind=DriverKind.PRIMARY, text="Existing", position=0)
     sign_in(client, w.team.member)
     path = f"/cycles/{w.cycle.id}/drivers/new"
@@ -502,8 +498,9 @@ def test_a_primary_driver_is_added_at_the_top_level(client):
     ("kind", "expected"),
     [("secondary", DriverKind.SECONDARY), ("change_idea", DriverKind.CHANGE_IDEA)],
 )
-def test_under_a_primary_driver_the_person_chooses_secondary_or_change_idea(client, kind, expected):
-    w = world()
+def test_under_a_primary_driver_the_person_chooses_secondary_or_change_idea(
+    w, client, kind, expected
+):
     top = DriverFactory(cycle_id=w.cycle.id, kind=DriverKind.PRIMARY, text="Top")
     sign_in(client, w.team.lead)
     path = f"/cycles/{w.cycle.id}/drivers/new?parent={top.id}"
@@ -530,8 +527,7 @@ def test_under_a_primary_driver_the_person_chooses_secondary_or_change_idea(clie
         (None, {"text": "x" * 501}, "text", "500 characters or fewer"),
     ],
 )
-def test_bad_drivers_are_refused_next_to_the_field(client, parent, fields, field, message):
-    w = world()
+def test_bad_drivers_are_refused_next_to_the_field(w, client, parent, fields, field, message):
     top = DriverFactory(cycle_id=w.cycle.id, kind=DriverKind.PRIMARY, text="Top")
     middle = DriverFactory(
         cycle_id=w.cycle.id, parent_id=top.id, kind=DriverKind.SECONDARY, text="Middle"
@@ -550,8 +546,7 @@ def test_bad_drivers_are_refused_next_to_the_field(client, parent, fields, field
     assert snapshot() == before
 
 
-def test_a_driver_is_edited_and_its_page_says_what_deleting_takes_with_it(client):
-    w = world()
+def test_a_driver_is_edited_and_its_page_says_what_deleting_takes_with_it(w, client):
     made = diagram(w.cycle, primaries=1, secondaries=2, ideas=2)
     ImprovementTestFactory(cycle_id=w.cycle.id, driver_id=made.ideas[0].id)
     top = made.primaries[0]
@@ -573,8 +568,7 @@ def test_a_driver_is_edited_and_its_page_says_what_deleting_takes_with_it(client
     assert "500 characters or fewer" in response.get_data(as_text=True)
 
 
-def test_deleting_a_driver_deletes_its_subtree_and_says_so(client):
-    w = world()
+def test_deleting_a_driver_deletes_its_subtree_and_says_so(w, client):
     made = diagram(w.cycle, primaries=2, secondaries=1, ideas=2)
     test = ImprovementTestFactory(cycle_id=w.cycle.id, driver_id=made.ideas[0].id, title="Kept")
     sign_in(client, w.team.lead)
@@ -606,9 +600,8 @@ def test_deleting_a_driver_deletes_its_subtree_and_says_so(client):
     ],
 )
 def test_the_move_buttons_reorder_siblings_and_do_nothing_at_the_ends(
-    client, index, direction, order
+    w, client, index, direction, order
 ):
-    w = world()
     made = diagram(w.cycle, primaries=3, secondaries=0, ideas=0)
     sign_in(client, w.team.member)
     events = len(actions())

@@ -26,6 +26,7 @@ from fellowship.cycles.models import (
 from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.mail import OutboxMessage
+from tests.conftest import rows_for_module
 from tests.cycles.helpers import (
     GoalFactory,
     MeasurementFactory,
@@ -35,6 +36,15 @@ from tests.cycles.helpers import (
     SupportFactory,
 )
 from tests.cycles.review_helpers import audit_actions, fresh, rate_all, world
+
+shared_world = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_world):
+    """The world most tests here read, built once for the module."""
+    return shared_world.thaw()
+
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -106,8 +116,7 @@ CHANGES = [
         ("meeting details", ReviewStatus.SCHEDULED),
     ],
 )
-def test_recording_anything_moves_a_scheduled_review_into_the_meeting(kind, status):
-    w = world()
+def test_recording_anything_moves_a_scheduled_review_into_the_meeting(w, kind, status):
     ProposedGoalFactory(review_id=w.review.id)
     assert w.review.status == ReviewStatus.SCHEDULED
     _change(kind, w, w.review)
@@ -115,8 +124,7 @@ def test_recording_anything_moves_a_scheduled_review_into_the_meeting(kind, stat
     assert fresh(w.review).status == status
 
 
-def test_the_second_signature_freezes_the_review_with_its_snapshot_in_one_step():
-    w = world()
+def test_the_second_signature_freezes_the_review_with_its_snapshot_in_one_step(w):
     rate_all(w.review, w.goals)
     first = services.sign_review(w.lead, w.review, "lead", w.review.version)
     assert first.frozen is False
@@ -139,8 +147,7 @@ def test_the_second_signature_freezes_the_review_with_its_snapshot_in_one_step()
     assert audit_actions().count("cycle.review_signed") == 2
 
 
-def test_an_amendment_when_signed_marks_the_review_it_corrects_amended_and_leaves_its_snapshot():
-    w = world()
+def test_an_amendment_when_signed_marks_the_review_it_corrects_amended_and_leaves_its_snapshot(w):
     rate_all(w.review, w.goals)
     services.sign_review(w.lead, w.review, "lead", w.review.version)
     services.sign_review(w.staff, w.review, "staff", w.review.version)
@@ -164,8 +171,7 @@ def test_an_amendment_when_signed_marks_the_review_it_corrects_amended_and_leave
 
 @pytest.mark.parametrize("kind", CHANGES)
 @pytest.mark.parametrize("side", ["lead", "staff"])
-def test_a_change_after_one_signature_withdraws_it(kind, side):
-    w = world()
+def test_a_change_after_one_signature_withdraws_it(w, kind, side):
     rate_all(w.review, w.goals)
     ProposedGoalFactory(review_id=w.review.id)
     signer = w.lead if side == "lead" else w.staff
@@ -216,8 +222,9 @@ PACKET_CHANGES = [
 
 @pytest.mark.parametrize("kind", PACKET_CHANGES)
 @pytest.mark.parametrize("first", ["lead", "staff"])
-def test_a_packet_changed_after_the_first_signature_withdraws_it_instead_of_freezing(kind, first):
-    w = world()
+def test_a_packet_changed_after_the_first_signature_withdraws_it_instead_of_freezing(
+    w, kind, first
+):
     rate_all(w.review, w.goals)
     db.session.commit()
     signers = {"lead": w.lead, "staff": w.staff}
@@ -261,10 +268,9 @@ def test_a_packet_changed_after_the_first_signature_withdraws_it_instead_of_free
     assert fresh(w.review).frozen_at is not None
 
 
-def test_an_unchanged_packet_freezes_even_when_days_passed_between_the_signatures():
+def test_an_unchanged_packet_freezes_even_when_days_passed_between_the_signatures(w):
     """Both digests are taken for the first signature's day: a day passing (the packet's
     date, a goal's measurements growing stale) is not a change of the packet."""
-    w = world()
     rate_all(w.review, w.goals)
     services.sign_review(w.lead, w.review, "lead", w.review.version, notify=False)
     db.session.commit()
@@ -280,8 +286,7 @@ def test_an_unchanged_packet_freezes_even_when_days_passed_between_the_signature
     assert signed.message is None
 
 
-def test_a_lone_signature_without_a_packet_digest_is_withdrawn_not_trusted():
-    w = world()
+def test_a_lone_signature_without_a_packet_digest_is_withdrawn_not_trusted(w):
     rate_all(w.review, w.goals)
     w.review.lead_signed_by_id = w.lead.id
     w.review.lead_signed_at = utcnow()
@@ -294,8 +299,7 @@ def test_a_lone_signature_without_a_packet_digest_is_withdrawn_not_trusted():
     assert fresh(w.review).lead_signed_at is None
 
 
-def test_the_packet_digest_is_of_the_content():
-    w = world()
+def test_the_packet_digest_is_of_the_content(w):
     day = date(2027, 5, 1)
     first = services.packet_digest(w.cycle.id, day)
     assert re.fullmatch(r"[0-9a-f]{64}", first)
@@ -305,8 +309,7 @@ def test_the_packet_digest_is_of_the_content():
     assert services.packet_digest(w.cycle.id, day) != first
 
 
-def test_saving_the_same_ratings_again_changes_nothing_and_keeps_the_signature():
-    w = world()
+def test_saving_the_same_ratings_again_changes_nothing_and_keeps_the_signature(w):
     rate_all(w.review, w.goals, Rating.MET)
     services.sign_review(w.lead, w.review, "lead", w.review.version)
     db.session.commit()
@@ -334,8 +337,7 @@ def test_saving_the_same_ratings_again_changes_nothing_and_keeps_the_signature()
         ("frozen", "signed and frozen"),
     ],
 )
-def test_signing_is_refused_and_nothing_changes(case, message):
-    w = world()
+def test_signing_is_refused_and_nothing_changes(w, case, message):
     rate_all(w.review, w.goals[:1] if case == "a goal not rated" else w.goals)
     review = w.review
     actor, side, version = w.staff, "staff", review.version
@@ -370,8 +372,7 @@ def test_a_cycle_without_goals_can_be_signed_without_ratings():
     assert services.sign_review(w.staff, w.review, "staff", w.review.version).frozen
 
 
-def test_one_signature_asks_the_other_side_by_email():
-    w = world()
+def test_one_signature_asks_the_other_side_by_email(w):
     rate_all(w.review, w.goals)
     services.sign_review(w.lead, w.review, "lead", w.review.version)
     db.session.commit()
@@ -395,8 +396,7 @@ def test_one_signature_asks_the_other_side_by_email():
         ("too long comment", "comment_", "at most 4,000 characters"),
     ],
 )
-def test_bad_ratings_are_refused_whole(ratings, field, message):
-    w = world()
+def test_bad_ratings_are_refused_whole(w, ratings, field, message):
     first = w.goals[0].id
     sent = {
         "other cycle's goal": {first: ("met", ""), w.other_goal.id: ("met", "")},
@@ -413,8 +413,7 @@ def test_bad_ratings_are_refused_whole(ratings, field, message):
     assert db.session.scalars(sa.select(GoalRating)).all() == []
 
 
-def test_ratings_are_added_changed_and_cleared():
-    w = world()
+def test_ratings_are_added_changed_and_cleared(w):
     g1, g2 = (g.id for g in w.goals)
     services.save_ratings(
         w.lead, w.review, {g1: ("met", "Done"), g2: ("not_met", "")}, version=w.review.version
@@ -432,8 +431,7 @@ def test_ratings_are_added_changed_and_cleared():
     ]
 
 
-def test_notes_saved_from_a_stale_form_are_refused():
-    w = world()
+def test_notes_saved_from_a_stale_form_are_refused(w):
     opened = w.review.version
     services.save_notes(w.lead, w.review, "First version.", version=opened)
     db.session.commit()
@@ -474,8 +472,7 @@ def test_notes_saved_from_a_stale_form_are_refused():
         ("baseline after next year, no due date", "baseline_on", "end of next school year"),
     ],
 )
-def test_next_years_goal_rules(case, field, message):
-    w = world()
+def test_next_years_goal_rules(w, case, field, message):
     data = {
         "no baseline, new goal": _next_goal(baseline_value=None, baseline_on=None),
         "baseline without date": _next_goal(baseline_on=None),
@@ -510,8 +507,7 @@ def test_next_years_goal_rules(case, field, message):
     assert db.session.scalars(sa.select(ProposedGoal)).all() == []
 
 
-def test_signing_is_refused_when_a_continued_goals_latest_value_passed_next_years_target():
-    w = world()
+def test_signing_is_refused_when_a_continued_goals_latest_value_passed_next_years_target(w):
     rate_all(w.review, w.goals)
     services.add_proposed_goal(
         w.staff,
@@ -550,8 +546,7 @@ def test_signing_is_refused_when_a_continued_goals_latest_value_passed_next_year
         "continues a goal, raise above its latest value",
     ],
 )
-def test_next_years_goals_within_the_rules_are_accepted(case):
-    w = world()
+def test_next_years_goals_within_the_rules_are_accepted(w, case):
     data = {
         "due the day next year starts": _next_goal(due_on=date(2027, 7, 1)),
         "due a year after next year ends": _next_goal(due_on=date(2029, 6, 30)),
@@ -567,8 +562,7 @@ def test_next_years_goals_within_the_rules_are_accepted(case):
     assert proposed.id is not None
 
 
-def test_a_continued_goal_takes_this_years_latest_value_as_its_baseline():
-    w = world()
+def test_a_continued_goal_takes_this_years_latest_value_as_its_baseline(w):
     services.add_proposed_goal(
         w.lead,
         w.review,
@@ -603,8 +597,7 @@ def _signed(w):
         ("already amended", "Amend the latest amendment instead."),
     ],
 )
-def test_amendment_rules(case, message):
-    w = world()
+def test_amendment_rules(w, case, message):
     review = w.review
     if case != "not signed":
         review = _signed(w)
@@ -622,8 +615,7 @@ def test_amendment_rules(case, message):
     assert db.session.scalar(sa.select(sa.func.count(GoalsReview.id))) == count
 
 
-def test_an_amendment_copies_ratings_notes_and_next_years_goals_as_new_rows():
-    w = world()
+def test_an_amendment_copies_ratings_notes_and_next_years_goals_as_new_rows(w):
     review = _signed(w)
     amendment = services.start_amendment(w.lead, review, today=date(2027, 6, 10))
     db.session.commit()
@@ -677,8 +669,7 @@ def _signed_with_next_goals(w):
     return fresh(w.review)
 
 
-def test_an_amendment_starts_from_the_signed_snapshot_even_after_a_goal_was_deleted():
-    w = world()
+def test_an_amendment_starts_from_the_signed_snapshot_even_after_a_goal_was_deleted(w):
     review = _signed_with_next_goals(w)
     # After signing, this year's first goal is deleted: its rating goes with it (cascade) and
     # next year's goal that continued it no longer points at it.
@@ -734,8 +725,7 @@ def test_an_amendment_starts_from_the_signed_snapshot_even_after_a_goal_was_dele
     }
 
 
-def test_an_amendment_reads_the_snapshot_not_rows_changed_behind_it():
-    w = world()
+def test_an_amendment_reads_the_snapshot_not_rows_changed_behind_it(w):
     review = _signed_with_next_goals(w)
     # Rows of a frozen review are not changed by the app; if they were, the snapshot wins.
     db.session.execute(
@@ -763,8 +753,7 @@ def test_an_amendment_reads_the_snapshot_not_rows_changed_behind_it():
 # Scheduling -----------------------------------------------------------------------------------
 
 
-def test_scheduling_is_audited_and_emails_each_lead_teacher_in_their_language():
-    w = world()
+def test_scheduling_is_audited_and_emails_each_lead_teacher_in_their_language(w):
     db.session.delete(w.review)
     w.lead.locale = "es"
     db.session.commit()
@@ -784,8 +773,7 @@ def test_scheduling_is_audited_and_emails_each_lead_teacher_in_their_language():
 
 
 @pytest.mark.parametrize("signed", [False, True])
-def test_a_cycle_has_one_yearly_review(signed):
-    w = world()
+def test_a_cycle_has_one_yearly_review(w, signed):
     if signed:
         _signed(w)
     with pytest.raises(services.ReviewError) as refused:
@@ -814,9 +802,8 @@ def _locks_the_cycle_before_looking(statements: list[str], looking_for: str) -> 
 
 @pytest.mark.parametrize("action", ["schedule", "amend"])
 def test_scheduling_and_amending_lock_the_cycle_before_checking_for_one_already_there(
-    count_queries, action
+    w, count_queries, action
 ):
-    w = world()
     review = w.review
     if action == "schedule":
         db.session.delete(w.review)
@@ -835,8 +822,7 @@ def test_scheduling_and_amending_lock_the_cycle_before_checking_for_one_already_
     assert _locks_the_cycle_before_looking(counter.statements, looking_for)
 
 
-def test_rescheduling_a_stale_form_is_refused():
-    w = world()
+def test_rescheduling_a_stale_form_is_refused(w):
     opened = w.review.version
     services.save_notes(w.lead, w.review, "Changed meanwhile.", version=opened)
     db.session.commit()
@@ -846,8 +832,7 @@ def test_rescheduling_a_stale_form_is_refused():
         )
 
 
-def test_a_frozen_review_refuses_every_change():
-    w = world()
+def test_a_frozen_review_refuses_every_change(w):
     review = _signed(w)
     proposed = db.session.scalars(
         sa.select(ProposedGoal).where(ProposedGoal.review_id == review.id)
@@ -869,8 +854,7 @@ def test_a_frozen_review_refuses_every_change():
         assert "signed and frozen" in refused.value.message
 
 
-def test_a_rating_of_a_goal_rated_in_another_review_does_not_count():
-    w = world()
+def test_a_rating_of_a_goal_rated_in_another_review_does_not_count(w):
     other_review = ReviewFactory(cycle_id=w.cycle.id)
     for goal in w.goals:
         RatingFactory(review_id=other_review.id, goal_id=goal.id)

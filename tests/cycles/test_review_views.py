@@ -15,7 +15,7 @@ from fellowship.cycles.models import GoalRating, GoalsReview, ProposedGoal, Revi
 from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.mail import OutboxMessage
-from tests.conftest import sign_in
+from tests.conftest import rows_for_module, sign_in
 from tests.cycles.helpers import MeasurementFactory, ProposedGoalFactory, ReviewFactory
 from tests.cycles.review_helpers import (
     audit_actions,
@@ -29,6 +29,15 @@ from tests.cycles.review_helpers import (
     text_of,
     world,
 )
+
+shared_world = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_world):
+    """The world most tests here read, built once for the module."""
+    return shared_world.thaw()
+
 
 READERS = {"lead teacher", "team member", "partner", "staff liaison", "staff", "admin"}
 RECORDERS = {"lead teacher", "staff", "admin"}
@@ -57,8 +66,7 @@ def _ratings(w, rating="met"):
 
 @pytest.mark.parametrize("who", PEOPLE)
 @pytest.mark.parametrize("page", ["list", "review", "pdf"])
-def test_who_may_read_the_reviews(client, who, page):
-    w = world()
+def test_who_may_read_the_reviews(w, client, who, page):
     sign_in(client, w.person(who))
     url = {
         "list": base(w.cycle),
@@ -70,15 +78,13 @@ def test_who_may_read_the_reviews(client, who, page):
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_only_staff_open_the_scheduling_form(client, who):
-    w = world()
+def test_only_staff_open_the_scheduling_form(w, client, who):
     sign_in(client, w.person(who))
     response = client.get(f"{base(w.cycle)}/new")
     assert response.status_code == (200 if who in {"staff", "admin"} else 403)
 
 
-def test_a_review_is_only_reachable_through_its_own_cycle(client):
-    w = world()
+def test_a_review_is_only_reachable_through_its_own_cycle(w, client):
     sign_in(client, w.staff)
     assert client.get(f"/cycles/{w.other_cycle.id}/reviews/{w.review.id}").status_code == 404
     assert client.get(f"/cycles/{w.cycle.id}/reviews/999999").status_code == 404
@@ -110,8 +116,7 @@ ACTIONS = {
 
 @pytest.mark.parametrize("who", PEOPLE)
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_who_may_record_the_meeting(client, who, action):
-    w = world()
+def test_who_may_record_the_meeting(w, client, who, action):
     url, data = ACTIONS[action](w)
     sign_in(client, w.person(who))
     before = review_state()
@@ -125,8 +130,7 @@ def test_who_may_record_the_meeting(client, who, action):
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_who_may_schedule_a_review(client, who):
-    w = world()
+def test_who_may_schedule_a_review(w, client, who):
     db.session.delete(w.review)
     db.session.commit()
     sign_in(client, w.person(who))
@@ -146,8 +150,7 @@ def test_who_may_schedule_a_review(client, who):
         assert review_state() == before
 
 
-def test_scheduling_twice_makes_one_review_and_the_second_click_is_told(client):
-    w = world()
+def test_scheduling_twice_makes_one_review_and_the_second_click_is_told(w, client):
     db.session.delete(w.review)
     db.session.commit()
     sign_in(client, w.staff)
@@ -161,8 +164,7 @@ def test_scheduling_twice_makes_one_review_and_the_second_click_is_told(client):
     assert len(db.session.scalars(sa.select(GoalsReview)).all()) == 1
 
 
-def test_amending_twice_opens_one_amendment_and_the_second_click_is_told(client):
-    w = world()
+def test_amending_twice_opens_one_amendment_and_the_second_click_is_told(w, client):
     rate_all(w.review, w.goals)
     db.session.commit()
     services.sign_review(w.lead, w.review, "lead", w.review.version, notify=False)
@@ -182,8 +184,7 @@ def test_amending_twice_opens_one_amendment_and_the_second_click_is_told(client)
 
 @pytest.mark.parametrize("who", PEOPLE)
 @pytest.mark.parametrize("side", ["lead", "staff"])
-def test_who_may_sign_for_which_side(client, who, side):
-    w = world()
+def test_who_may_sign_for_which_side(w, client, who, side):
     rate_all(w.review, w.goals)
     sign_in(client, w.person(who))
     before = review_state()
@@ -201,8 +202,7 @@ def test_who_may_sign_for_which_side(client, who, side):
 
 @pytest.mark.parametrize("who", ["lead teacher", "staff", "admin"])
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_nobody_changes_a_frozen_review(client, who, action):
-    w = world()
+def test_nobody_changes_a_frozen_review(w, client, who, action):
     url, data = ACTIONS[action](w)
     review = fresh(w.review)
     review.frozen_at = utcnow()
@@ -216,8 +216,7 @@ def test_nobody_changes_a_frozen_review(client, who, action):
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_who_may_start_an_amendment(client, who):
-    w = world()
+def test_who_may_start_an_amendment(w, client, who):
     rate_all(w.review, w.goals)
     review = fresh(w.review)
     review.lead_signed_by_id, review.lead_signed_at = w.lead.id, utcnow()
@@ -242,8 +241,7 @@ def test_who_may_start_an_amendment(client, who):
 # The page -------------------------------------------------------------------------------------
 
 
-def test_the_review_page_shows_the_packet_and_the_lead_teachers_forms(client):
-    w = world()
+def test_the_review_page_shows_the_packet_and_the_lead_teachers_forms(w, client):
     sign_in(client, w.lead)
     html = client.get(review_url(w.review)).get_data(as_text=True)
     plain = text_of(html)
@@ -276,8 +274,7 @@ def test_the_review_page_shows_the_packet_and_the_lead_teachers_forms(client):
 
 
 @pytest.mark.parametrize("who", ["team member", "partner"])
-def test_team_members_and_partners_read_the_review_without_any_form(client, who):
-    w = world()
+def test_team_members_and_partners_read_the_review_without_any_form(w, client, who):
     rate_all(w.review, w.goals)
     sign_in(client, w.person(who))
     html = client.get(review_url(w.review)).get_data(as_text=True)
@@ -287,8 +284,7 @@ def test_team_members_and_partners_read_the_review_without_any_form(client, who)
     assert "Download the packet (PDF)" in html
 
 
-def test_the_list_shows_each_review_with_status_and_signatures_and_the_amendment_chain(client):
-    w = world()
+def test_the_list_shows_each_review_with_status_and_signatures_and_the_amendment_chain(w, client):
     rate_all(w.review, w.goals)
     review = fresh(w.review)
     review.lead_signed_by_id, review.lead_signed_at = w.lead.id, utcnow()
@@ -319,8 +315,7 @@ def test_the_list_shows_each_review_with_status_and_signatures_and_the_amendment
     assert "This amendment corrects the review of May 20, 2027" in page
 
 
-def test_the_list_says_when_nothing_is_scheduled(client):
-    w = world()
+def test_the_list_says_when_nothing_is_scheduled(w, client):
     db.session.delete(w.review)
     db.session.commit()
     sign_in(client, w.lead)
@@ -345,8 +340,7 @@ def test_the_list_says_when_nothing_is_scheduled(client):
         ("participants", "x" * 5001, "Use at most 5,000 characters."),
     ],
 )
-def test_bad_scheduling_input_is_refused_next_to_the_field(client, field, value, message):
-    w = world()
+def test_bad_scheduling_input_is_refused_next_to_the_field(w, client, field, value, message):
     db.session.delete(w.review)
     db.session.commit()
     sign_in(client, w.staff)
@@ -363,8 +357,7 @@ def test_bad_scheduling_input_is_refused_next_to_the_field(client, field, value,
         assert "Gym" in html or "Luis" in html  # what was typed is kept
 
 
-def test_scheduling_emails_the_lead_teachers(client):
-    w = world()
+def test_scheduling_emails_the_lead_teachers(w, client):
     db.session.delete(w.review)
     db.session.commit()
     sign_in(client, w.staff)
@@ -376,8 +369,7 @@ def test_scheduling_emails_the_lead_teachers(client):
     assert "cycle.review_scheduled" in audit_actions()
 
 
-def test_the_scheduling_form_suggests_the_lead_teachers_and_the_scheduler(client):
-    w = world()
+def test_the_scheduling_form_suggests_the_lead_teachers_and_the_scheduler(w, client):
     sign_in(client, w.staff)
     html = client.get(f"{base(w.cycle)}/new").get_data(as_text=True)
     assert "Luis Lead\nSam Staff</textarea>" in html
@@ -386,8 +378,7 @@ def test_the_scheduling_form_suggests_the_lead_teachers_and_the_scheduler(client
 # Recording ------------------------------------------------------------------------------------
 
 
-def test_ratings_naming_another_cycles_goal_change_nothing(client):
-    w = world()
+def test_ratings_naming_another_cycles_goal_change_nothing(w, client):
     sign_in(client, w.lead)
     data = _ratings(w)
     data[f"rating_{w.other_goal.id}"] = "met"
@@ -398,8 +389,7 @@ def test_ratings_naming_another_cycles_goal_change_nothing(client):
     assert review_state() == before
 
 
-def test_a_ratings_form_that_leaves_a_goal_out_leaves_its_rating_alone(client):
-    w = world()
+def test_a_ratings_form_that_leaves_a_goal_out_leaves_its_rating_alone(w, client):
     rate_all(w.review, w.goals[1:])
     sign_in(client, w.lead)
     first = w.goals[0]
@@ -422,8 +412,7 @@ def test_a_ratings_form_that_leaves_a_goal_out_leaves_its_rating_alone(client):
     }
 
 
-def test_a_comment_without_a_rating_is_refused_next_to_the_goal_and_kept(client):
-    w = world()
+def test_a_comment_without_a_rating_is_refused_next_to_the_goal_and_kept(w, client):
     sign_in(client, w.lead)
     data = _ratings(w)
     goal = w.goals[1]
@@ -437,8 +426,7 @@ def test_a_comment_without_a_rating_is_refused_next_to_the_goal_and_kept(client)
     assert db.session.scalars(sa.select(GoalRating)).all() == []
 
 
-def test_two_people_editing_the_notes_the_second_is_told_and_keeps_their_text(app):
-    w = world()
+def test_two_people_editing_the_notes_the_second_is_told_and_keeps_their_text(w, app):
     first, second = app.test_client(), app.test_client()
     sign_in(first, w.lead)
     sign_in(second, w.staff)
@@ -468,8 +456,7 @@ def test_two_people_editing_the_notes_the_second_is_told_and_keeps_their_text(ap
     assert fresh(w.review).notes_md == "Staff's own notes"
 
 
-def test_a_change_after_the_lead_signed_withdraws_the_signature_and_says_so(client):
-    w = world()
+def test_a_change_after_the_lead_signed_withdraws_the_signature_and_says_so(w, client):
     rate_all(w.review, w.goals)
     sign_in(client, w.lead)
     post(client, review_url(w.review, "/sign"), {"side": "lead", "version": str(w.review.version)})
@@ -495,8 +482,9 @@ def test_a_change_after_the_lead_signed_withdraws_the_signature_and_says_so(clie
     assert fresh(w.review).lead_signed_at is None
 
 
-def test_a_measurement_added_after_the_lead_signed_stops_the_staff_signature_and_says_why(client):
-    w = world()
+def test_a_measurement_added_after_the_lead_signed_stops_the_staff_signature_and_says_why(
+    w, client
+):
     rate_all(w.review, w.goals)
     sign_in(client, w.lead)
     post(client, review_url(w.review, "/sign"), {"side": "lead", "version": str(w.review.version)})
@@ -523,8 +511,7 @@ def test_a_measurement_added_after_the_lead_signed_stops_the_staff_signature_and
     assert "cycle.review_signature_withdrawn" in audit_actions()
 
 
-def test_signing_before_every_goal_is_rated_says_which_goals_are_missing(client):
-    w = world()
+def test_signing_before_every_goal_is_rated_says_which_goals_are_missing(w, client):
     rate_all(w.review, w.goals[:1])
     sign_in(client, w.lead)
     before = review_state()
@@ -538,8 +525,7 @@ def test_signing_before_every_goal_is_rated_says_which_goals_are_missing(client)
     assert review_state() == before
 
 
-def test_signing_a_record_that_changed_since_it_was_opened_is_refused(client):
-    w = world()
+def test_signing_a_record_that_changed_since_it_was_opened_is_refused(w, client):
     rate_all(w.review, w.goals)
     opened = str(w.review.version)
     sign_in(client, w.staff)
@@ -576,8 +562,9 @@ def test_signing_a_record_that_changed_since_it_was_opened_is_refused(client):
         ("due_on", "1960-01-01", "Choose a due date from July 1, 2027 to June 30, 2029"),
     ],
 )
-def test_bad_input_for_next_years_goal_is_refused_next_to_the_field(client, field, value, message):
-    w = world()
+def test_bad_input_for_next_years_goal_is_refused_next_to_the_field(
+    w, client, field, value, message
+):
     sign_in(client, w.lead)
     if value == "OTHER":
         value = str(w.other_goal.id)
@@ -596,8 +583,7 @@ def test_bad_input_for_next_years_goal_is_refused_next_to_the_field(client, fiel
         assert f'value="{value}"' in html
 
 
-def test_a_next_years_goal_can_start_from_this_years_goal(client):
-    w = world()
+def test_a_next_years_goal_can_start_from_this_years_goal(w, client):
     sign_in(client, w.lead)
     goal = w.goals[1]
     html = client.get(review_url(w.review, f"/next-goals/new?continues={goal.id}")).get_data(
@@ -617,8 +603,7 @@ def test_a_next_years_goal_can_start_from_this_years_goal(client):
     assert "this year's latest value" in page
 
 
-def test_editing_next_years_goal_from_a_stale_form_keeps_what_was_typed(client):
-    w = world()
+def test_editing_next_years_goal_from_a_stale_form_keeps_what_was_typed(w, client):
     proposed = ProposedGoalFactory(review_id=w.review.id, title="Old title")
     sign_in(client, w.lead)
     url = review_url(w.review, f"/next-goals/{proposed.id}/edit")
@@ -636,8 +621,7 @@ def test_editing_next_years_goal_from_a_stale_form_keeps_what_was_typed(client):
     assert db.session.get(ProposedGoal, proposed.id).title == "Old title"
 
 
-def test_the_meeting_recorded_and_signed_in_the_browser_freezes_the_review(client):
-    w = world()
+def test_the_meeting_recorded_and_signed_in_the_browser_freezes_the_review(w, client):
     sign_in(client, w.lead)
     assert (
         post(client, review_url(w.review, "/ratings"), _ratings(w, "progressing")).status_code
