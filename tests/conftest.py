@@ -251,6 +251,13 @@ class Frozen:
     def thaw(self) -> Any:
         return _thaw(self.value)
 
+    def thaw_for(self, request: pytest.FixtureRequest) -> Any:
+        """`thaw()` in the session the test body uses: inside its request context (`ctx`)
+        when it has one, whatever order its fixtures come in."""
+        if "ctx" in request.fixturenames:
+            request.getfixturevalue("ctx")
+        return self.thaw()
+
 
 _NOT_A_ROW = object()
 

@@ -33,7 +33,16 @@ from tests.capstones.test_fellow_helpers import (
     versions_of,
     world,
 )
+from tests.conftest import rows_for_module
 from tests.factories import CohortFactory
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
 
 
 def details(**overrides: object) -> capstones.CapstoneData:
@@ -79,24 +88,21 @@ def test_topics_are_stored_trimmed_once_each_and_joined_by_commas(typed, stored)
         ({"topics": ", ".join(["equity"] * 100) + ", " + "b" * 299}, "topics", "300 characters"),
     ],
 )
-def test_bad_details_are_refused_field_by_field(ctx, overrides, field, message):
-    w = world()
+def test_bad_details_are_refused_field_by_field(w, ctx, overrides, field, message):
     with pytest.raises(capstones.CapstoneError) as refused:
         capstones.start_capstone(w.fellow, w.cohort, details(**overrides))
     assert refused.value.field == field
     assert message in refused.value.message
 
 
-def test_a_strand_of_another_cohort_is_refused(ctx):
-    w = world()
+def test_a_strand_of_another_cohort_is_refused(w, ctx):
     elsewhere = CohortFactory()
     with pytest.raises(capstones.CapstoneError) as refused:
         capstones.start_capstone(w.fellow, w.cohort, details(strand_id=elsewhere.strands[0].id))
     assert refused.value.field == "strand"
 
 
-def test_topics_that_repeat_are_stored_once_so_they_fit(ctx):
-    w = world()
+def test_topics_that_repeat_are_stored_once_so_they_fit(w, ctx):
     started = capstones.start_capstone(
         w.fellow, w.cohort, details(topics=", ".join(["equity"] * 100))
     )
@@ -106,8 +112,7 @@ def test_topics_that_repeat_are_stored_once_so_they_fit(ctx):
 # Starting --------------------------------------------------------------------------------
 
 
-def test_starting_a_capstone_makes_a_draft_with_the_details_and_no_version(ctx):
-    w = world()
+def test_starting_a_capstone_makes_a_draft_with_the_details_and_no_version(w, ctx):
     strand = w.cohort.strands[2]
     started = capstones.start_capstone(
         w.fellow,
@@ -132,8 +137,7 @@ def test_starting_a_capstone_makes_a_draft_with_the_details_and_no_version(ctx):
     assert versions_of(saved) == []
 
 
-def test_a_second_start_in_the_same_cohort_gives_back_the_first(ctx):
-    w = world()
+def test_a_second_start_in_the_same_cohort_gives_back_the_first(w, ctx):
     first = capstones.start_capstone(w.fellow, w.cohort, details())
     commit()
     with pytest.raises(capstones.AlreadyStarted) as again:
@@ -143,8 +147,7 @@ def test_a_second_start_in_the_same_cohort_gives_back_the_first(ctx):
     assert db.session.scalar(sa.select(sa.func.count(Capstone.id))) == 1
 
 
-def test_the_same_fellow_starts_one_capstone_in_each_of_two_cohorts(ctx):
-    w = world()
+def test_the_same_fellow_starts_one_capstone_in_each_of_two_cohorts(w, ctx):
     other = CohortFactory()
     from tests.factories import MembershipFactory
 
@@ -157,8 +160,7 @@ def test_the_same_fellow_starts_one_capstone_in_each_of_two_cohorts(ctx):
 # The working draft ---------------------------------------------------------------------------
 
 
-def test_the_first_working_draft_is_an_empty_proposal_number_one(ctx):
-    w = world()
+def test_the_first_working_draft_is_an_empty_proposal_number_one(w, ctx):
     cap = capstone(w)
     draft = capstones.working_draft(cap)
     assert (draft.number, draft.stage, draft.narrative_md, draft.submitted_at) == (
@@ -194,16 +196,14 @@ def test_a_revision_copies_the_narrative_and_links_the_same_stored_files(ctx, ap
         (CapstoneStatus.FINAL_REVISIONS, Stage.FINAL),
     ],
 )
-def test_a_draft_is_a_proposal_until_the_proposal_is_approved(ctx, status, stage):
-    w = world()
+def test_a_draft_is_a_proposal_until_the_proposal_is_approved(w, ctx, status, stage):
     cap = capstone(w, status)
     if status != CapstoneStatus.DRAFT:
         version(cap, 1)
     assert capstones.working_draft(cap).stage == stage
 
 
-def test_saving_the_details_and_narrative_writes_the_draft_and_moves_the_lock(ctx):
-    w = world()
+def test_saving_the_details_and_narrative_writes_the_draft_and_moves_the_lock(w, ctx):
     cap = capstone(w)
     before = cap.version
     draft = capstones.update_capstone(
@@ -223,8 +223,7 @@ def test_saving_the_details_and_narrative_writes_the_draft_and_moves_the_lock(ct
     assert [v.number for v in versions_of(cap)] == [1]
 
 
-def test_a_save_from_a_stale_form_changes_nothing(ctx):
-    w = world()
+def test_a_save_from_a_stale_form_changes_nothing(w, ctx):
     cap = capstone(w, title="Original")
     opened = cap.version
     capstones.update_capstone(w.fellow, cap, details(title="First tab"), "one", version=opened)
@@ -237,8 +236,7 @@ def test_a_save_from_a_stale_form_changes_nothing(ctx):
     assert versions_of(cap)[0].narrative_md == "one"
 
 
-def test_a_narrative_over_100000_characters_is_refused(ctx):
-    w = world()
+def test_a_narrative_over_100000_characters_is_refused(w, ctx):
     cap = capstone(w)
     with pytest.raises(capstones.CapstoneError) as refused:
         capstones.update_capstone(w.fellow, cap, details(), "x" * 100_001, version=cap.version)
@@ -270,8 +268,7 @@ def test_a_file_of_an_older_version_cannot_be_removed(ctx, app: Flask):
     assert "submitted version" in refused.value.message
 
 
-def test_removing_a_file_only_the_draft_had_deletes_its_stored_row(ctx, app: Flask):
-    w = world()
+def test_removing_a_file_only_the_draft_had_deletes_its_stored_row(w, ctx, app: Flask):
     cap = capstone(w)
     draft = capstones.working_draft(cap)
     stored = stored_file(app, "draft-only.pdf")
@@ -284,8 +281,7 @@ def test_removing_a_file_only_the_draft_had_deletes_its_stored_row(ctx, app: Fla
 # Submitting ------------------------------------------------------------------------------
 
 
-def test_submitting_stamps_the_version_and_the_status_and_audits(ctx):
-    w = world()
+def test_submitting_stamps_the_version_and_the_status_and_audits(w, ctx):
     cap = capstone(w)
     draft = capstones.update_capstone(w.fellow, cap, details(), "My plan.", version=cap.version)
     commit()
@@ -306,8 +302,7 @@ def test_submitting_stamps_the_version_and_the_status_and_audits(ctx):
     assert queries.draft_of(cap.id) is None
 
 
-def test_a_submitted_version_keeps_the_problem_and_community_its_reviewers_read(ctx):
-    w = world()
+def test_a_submitted_version_keeps_the_problem_and_community_its_reviewers_read(w, ctx):
     cap = capstone(w)
     draft = capstones.update_capstone(
         w.fellow, cap, details(problem_md="As submitted"), "My plan.", version=cap.version
@@ -326,8 +321,7 @@ def test_a_submitted_version_keeps_the_problem_and_community_its_reviewers_read(
     assert db.session.get(Capstone, cap.id).problem_md == "Rewritten later"
 
 
-def test_a_final_is_submitted_as_final(ctx):
-    w = world()
+def test_a_final_is_submitted_as_final(w, ctx):
     cap = capstone(w, CapstoneStatus.PROPOSAL_APPROVED)
     v1 = version(cap, 1)
     decide(v1, Recommendation.APPROVE)
@@ -346,8 +340,7 @@ def test_a_final_is_submitted_as_final(ctx):
         ("   \n  ", "A title", "Write the narrative before submitting"),
     ],
 )
-def test_an_empty_narrative_cannot_be_submitted(ctx, narrative, title, message):
-    w = world()
+def test_an_empty_narrative_cannot_be_submitted(w, ctx, narrative, title, message):
     cap = capstone(w, title=title)
     draft = version(cap, 1, draft=True, narrative_md=narrative)
     with pytest.raises(capstones.CapstoneError) as refused:
@@ -356,8 +349,7 @@ def test_an_empty_narrative_cannot_be_submitted(ctx, narrative, title, message):
     assert refused.value.field == "narrative"
 
 
-def test_there_is_nothing_to_submit_before_the_draft_is_written(ctx):
-    w = world()
+def test_there_is_nothing_to_submit_before_the_draft_is_written(w, ctx):
     cap = capstone(w)
     with pytest.raises(capstones.CapstoneError) as refused:
         capstones.submit_capstone(w.fellow, cap, None)
@@ -365,8 +357,7 @@ def test_there_is_nothing_to_submit_before_the_draft_is_written(ctx):
     assert "version 1" in refused.value.message
 
 
-def test_the_same_version_cannot_be_submitted_twice(ctx):
-    w = world()
+def test_the_same_version_cannot_be_submitted_twice(w, ctx):
     cap = capstone(w)
     draft = version(cap, 1, draft=True, narrative_md="Text")
     capstones.submit_capstone(w.fellow, cap, draft.id)

@@ -28,8 +28,17 @@ from tests.capstones.test_fellow_helpers import (
     versions_of,
     world,
 )
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.upload_attacks import Attack, attacks, valid_docx, valid_pdf, valid_png
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
+
 
 LIMIT = 256 * 1024
 ATTACKS = attacks(LIMIT)
@@ -62,8 +71,7 @@ def post_file(client, cap, value, token: str | None = None):
     return client.post(path, data=data, content_type="multipart/form-data")
 
 
-def test_the_edit_page_says_which_files_and_how_large(client):
-    w = world()
+def test_the_edit_page_says_which_files_and_how_large(w, client):
     cap = capstone(w)
     sign_in(client, w.fellow)
     html = client.get(f"/capstones/{cap.id}/edit").get_data(as_text=True)
@@ -77,9 +85,8 @@ def test_the_edit_page_says_which_files_and_how_large(client):
 
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if a.refused], ids=lambda a: a.name)
 def test_each_hostile_upload_is_refused_next_to_the_field_and_nothing_is_kept(
-    client, upload_dir: Path, attack: Attack
+    w, client, upload_dir: Path, attack: Attack
 ):
-    w = world()
     cap = capstone(w)
     sign_in(client, w.fellow)
     token = csrf_token(client)
@@ -94,8 +101,7 @@ def test_each_hostile_upload_is_refused_next_to_the_field_and_nothing_is_kept(
 
 
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if not a.refused], ids=lambda a: a.name)
-def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(client, attack: Attack):
-    w = world()
+def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(w, client, attack: Attack):
     cap = capstone(w)
     sign_in(client, w.fellow)
     response = post_file(client, cap, attack.form_value())
@@ -105,8 +111,9 @@ def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(client, attack: A
     assert name == attack.cleaned_name
 
 
-def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(client, upload_dir: Path):
-    w = world()
+def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(
+    w, client, upload_dir: Path
+):
     cap = capstone(w)
     sign_in(client, w.fellow)
     token = csrf_token(client)
@@ -127,9 +134,8 @@ def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(client,
     ],
 )
 def test_a_normal_file_is_attached_and_downloaded_back_byte_for_byte(
-    client, upload_dir: Path, name, data, kind
+    w, client, upload_dir: Path, name, data, kind
 ):
-    w = world()
     cap = capstone(w)
     sign_in(client, w.fellow)
     files_before = files_under(upload_dir)
@@ -156,8 +162,7 @@ def test_a_normal_file_is_attached_and_downloaded_back_byte_for_byte(
     assert download.headers["Content-Type"].startswith(kind)
 
 
-def test_a_name_with_accents_is_sent_back_per_rfc_6266(client):
-    w = world()
+def test_a_name_with_accents_is_sent_back_per_rfc_6266(w, client):
     cap = capstone(w)
     sign_in(client, w.fellow)
     post_file(client, cap, (io.BytesIO(valid_pdf()), "Plan de inscripción.pdf", ""))
@@ -168,8 +173,7 @@ def test_a_name_with_accents_is_sent_back_per_rfc_6266(client):
     assert "filename*=UTF-8''Plan%20de%20inscripci%C3%B3n.pdf" in disposition
 
 
-def test_a_file_upload_without_the_csrf_token_is_refused(client, upload_dir: Path):
-    w = world()
+def test_a_file_upload_without_the_csrf_token_is_refused(w, client, upload_dir: Path):
     cap = capstone(w)
     sign_in(client, w.fellow)
     files_before, before = files_under(upload_dir), snapshot()
@@ -180,8 +184,7 @@ def test_a_file_upload_without_the_csrf_token_is_refused(client, upload_dir: Pat
     assert snapshot() == before
 
 
-def test_posting_no_file_says_choose_one(client):
-    w = world()
+def test_posting_no_file_says_choose_one(w, client):
     cap = capstone(w)
     sign_in(client, w.fellow)
     response = client.post(
@@ -194,8 +197,7 @@ def test_posting_no_file_says_choose_one(client):
     assert versions_of(cap) == []
 
 
-def test_a_version_holds_at_most_20_files(client, app: Flask, upload_dir: Path):
-    w = world()
+def test_a_version_holds_at_most_20_files(w, client, app: Flask, upload_dir: Path):
     cap = capstone(w)
     draft = version(cap, 1, draft=True)
     for position in range(20):
@@ -212,8 +214,7 @@ def test_a_version_holds_at_most_20_files(client, app: Flask, upload_dir: Path):
     assert snapshot() == before
 
 
-def test_the_same_file_twice_is_refused_and_not_kept(client, upload_dir: Path):
-    w = world()
+def test_the_same_file_twice_is_refused_and_not_kept(w, client, upload_dir: Path):
     cap = capstone(w)
     sign_in(client, w.fellow)
     pdf = valid_pdf("Once")
@@ -266,8 +267,7 @@ def test_removing_needs_the_csrf_token(client, app: Flask):
 
 
 @pytest.mark.parametrize("status", [CapstoneStatus.PROPOSAL_SUBMITTED, CapstoneStatus.APPROVED])
-def test_no_file_is_added_while_the_capstone_is_not_the_fellows_to_change(client, status):
-    w = world()
+def test_no_file_is_added_while_the_capstone_is_not_the_fellows_to_change(w, client, status):
     cap = capstone(w, status)
     version(cap, 1)
     sign_in(client, w.fellow)

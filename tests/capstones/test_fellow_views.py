@@ -33,7 +33,15 @@ from tests.capstones.test_fellow_helpers import (
     versions_of,
     world,
 )
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
 
 
 def page(client, path: str, status: int = 200) -> str:
@@ -72,8 +80,7 @@ def edit_form(client, cap: Capstone, **overrides: object) -> dict[str, object]:
 # Starting --------------------------------------------------------------------------------
 
 
-def test_my_capstone_leads_to_the_start_form_then_to_the_capstone(client):
-    w = world()
+def test_my_capstone_leads_to_the_start_form_then_to_the_capstone(w, client):
     sign_in(client, w.fellow)
     response = client.get(f"/cohorts/{w.cohort.id}/capstone")
     assert response.status_code == 302
@@ -83,8 +90,7 @@ def test_my_capstone_leads_to_the_start_form_then_to_the_capstone(client):
     assert response.headers["Location"].endswith(f"/capstones/{cap.id}")
 
 
-def test_the_cohort_page_links_a_fellow_to_their_capstone(client):
-    w = world()
+def test_the_cohort_page_links_a_fellow_to_their_capstone(w, client):
     sign_in(client, w.fellow)
     html = page(client, f"/cohorts/{w.cohort.id}")
     assert f'href="/cohorts/{w.cohort.id}/capstone"' in html
@@ -93,8 +99,7 @@ def test_the_cohort_page_links_a_fellow_to_their_capstone(client):
     assert f'href="/cohorts/{w.cohort.id}/capstone"' not in page(client, f"/cohorts/{w.cohort.id}")
 
 
-def test_the_start_form_asks_for_the_details_with_the_cohorts_strands(client):
-    w = world()
+def test_the_start_form_asks_for_the_details_with_the_cohorts_strands(w, client):
     sign_in(client, w.fellow)
     html = page(client, f"/cohorts/{w.cohort.id}/capstone/new")
     assert html.count("<h1") == 1
@@ -108,8 +113,7 @@ def test_the_start_form_asks_for_the_details_with_the_cohorts_strands(client):
     assert 'name="narrative"' not in html
 
 
-def test_starting_a_capstone_saves_it_and_shows_what_to_do_next(client):
-    w = world()
+def test_starting_a_capstone_saves_it_and_shows_what_to_do_next(w, client):
     sign_in(client, w.fellow)
     path = f"/cohorts/{w.cohort.id}/capstone/new"
     strand = w.cohort.strands[1]
@@ -150,9 +154,8 @@ def test_starting_a_capstone_saves_it_and_shows_what_to_do_next(client):
     ],
 )
 def test_bad_input_on_the_start_form_is_shown_next_to_the_field_and_kept(
-    client, overrides, message
+    w, client, overrides, message
 ):
-    w = world()
     sign_in(client, w.fellow)
     path = f"/cohorts/{w.cohort.id}/capstone/new"
     data = start_form(client, path, **{"summary": "Typed summary", **overrides})
@@ -165,8 +168,7 @@ def test_bad_input_on_the_start_form_is_shown_next_to_the_field_and_kept(
     assert count(Capstone) == 0
 
 
-def test_a_second_start_goes_to_the_capstone_already_there(client):
-    w = world()
+def test_a_second_start_goes_to_the_capstone_already_there(w, client):
     cap = capstone(w)
     sign_in(client, w.fellow)
     path = f"/cohorts/{w.cohort.id}/capstone/new"
@@ -179,8 +181,7 @@ def test_a_second_start_goes_to_the_capstone_already_there(client):
 
 
 @pytest.mark.parametrize("who", ["the fellow's coach", "staff", "facilitator", "another fellow"])
-def test_only_a_fellow_starts_their_own_capstone(client, who):
-    w = world()
+def test_only_a_fellow_starts_their_own_capstone(w, client, who):
     person = w.person(who)
     sign_in(client, person)
     expected = 200 if who == "another fellow" else 403
@@ -227,9 +228,8 @@ NEXT_FOR_THE_FELLOW = [
 
 @pytest.mark.parametrize(("status", "words", "next_step"), NEXT_FOR_THE_FELLOW)
 def test_the_capstone_page_says_the_status_in_words_and_what_happens_next(
-    client, status, words, next_step
+    w, client, status, words, next_step
 ):
-    w = world()
     cap = capstone(w, status)
     if status != CapstoneStatus.DRAFT:
         version(cap, 1)
@@ -242,8 +242,7 @@ def test_the_capstone_page_says_the_status_in_words_and_what_happens_next(
     assert next_step in text
 
 
-def test_others_read_what_happens_next_about_the_fellow(client):
-    w = world()
+def test_others_read_what_happens_next_about_the_fellow(w, client):
     cap = capstone(w, CapstoneStatus.PROPOSAL_REVISIONS)
     version(cap, 1)
     sign_in(client, w.coach)
@@ -283,8 +282,7 @@ def test_nobody_but_the_fellow_sees_the_working_draft_on_the_page(client, app: F
         assert f'href="/capstones/{cap.id}/edit"' not in html
 
 
-def test_staff_see_links_to_assign_reviewers_and_decide_on_the_latest_version(client):
-    w = world()
+def test_staff_see_links_to_assign_reviewers_and_decide_on_the_latest_version(w, client):
     cap = capstone(w, CapstoneStatus.PROPOSAL_SUBMITTED)
     v1 = version(cap, 1)
     for person in (w.staff, w.facilitator):
@@ -298,8 +296,7 @@ def test_staff_see_links_to_assign_reviewers_and_decide_on_the_latest_version(cl
         assert f'href="/capstone-versions/{v1.id}/decision"' not in html
 
 
-def test_a_reviewer_sees_only_the_versions_assigned_to_them(client):
-    w = world()
+def test_a_reviewer_sees_only_the_versions_assigned_to_them(w, client):
     cap = capstone(w, CapstoneStatus.PROPOSAL_SUBMITTED)
     v1 = version(cap, 1)
     v2 = version(cap, 2)
@@ -376,8 +373,7 @@ def test_saving_the_edit_form_writes_the_details_and_version_2(client, app: Flas
     assert "Your changes are saved in version 2" in page(client, f"/capstones/{cap.id}")
 
 
-def test_a_stale_edit_form_is_refused_with_what_was_typed_kept(client):
-    w = world()
+def test_a_stale_edit_form_is_refused_with_what_was_typed_kept(w, client):
     cap = capstone(w, title="Original")
     sign_in(client, w.fellow)
     path = f"/capstones/{cap.id}/edit"
@@ -411,8 +407,7 @@ def test_a_stale_edit_form_is_refused_with_what_was_typed_kept(client):
         ({"version": "not a number"}, "Your capstone was saved in another tab"),
     ],
 )
-def test_bad_input_on_the_edit_form_changes_nothing(client, overrides, message):
-    w = world()
+def test_bad_input_on_the_edit_form_changes_nothing(w, client, overrides, message):
     cap = capstone(w)
     sign_in(client, w.fellow)
     before = snapshot()
@@ -426,8 +421,9 @@ def test_bad_input_on_the_edit_form_changes_nothing(client, overrides, message):
     "status",
     [CapstoneStatus.PROPOSAL_SUBMITTED, CapstoneStatus.FINAL_SUBMITTED, CapstoneStatus.APPROVED],
 )
-def test_the_capstone_cannot_be_edited_while_it_is_with_the_reviewers_or_approved(client, status):
-    w = world()
+def test_the_capstone_cannot_be_edited_while_it_is_with_the_reviewers_or_approved(
+    w, client, status
+):
     cap = capstone(w, status)
     version(cap, 1)
     sign_in(client, w.fellow)
@@ -465,8 +461,7 @@ def test_the_confirm_page_says_there_is_nothing_to_submit_before_a_draft(client,
     assert 'name="draft"' not in html
 
 
-def test_submitting_makes_one_submission_and_a_second_click_is_told(client):
-    w = world()
+def test_submitting_makes_one_submission_and_a_second_click_is_told(w, client):
     cap = capstone(w)
     draft = version(cap, 1, draft=True, narrative_md="Ready")
     sign_in(client, w.fellow)
@@ -491,8 +486,7 @@ def test_submitting_makes_one_submission_and_a_second_click_is_told(client):
     )
 
 
-def test_a_confirm_page_left_open_in_another_tab_cannot_submit_again(client):
-    w = world()
+def test_a_confirm_page_left_open_in_another_tab_cannot_submit_again(w, client):
     cap = capstone(w, CapstoneStatus.PROPOSAL_REVISIONS)
     v1 = version(cap, 1)
     decide(v1)
@@ -508,8 +502,7 @@ def test_a_confirm_page_left_open_in_another_tab_cannot_submit_again(client):
     assert v2.id == versions_of(cap)[1].id
 
 
-def test_an_empty_narrative_is_not_submitted_and_the_page_says_why(client):
-    w = world()
+def test_an_empty_narrative_is_not_submitted_and_the_page_says_why(w, client):
     cap = capstone(w)
     draft = version(cap, 1, draft=True, narrative_md="")
     sign_in(client, w.fellow)
@@ -524,8 +517,7 @@ def test_an_empty_narrative_is_not_submitted_and_the_page_says_why(client):
     assert "Write the narrative before submitting" in page(client, path)
 
 
-def test_others_cannot_submit_for_the_fellow(client):
-    w = world()
+def test_others_cannot_submit_for_the_fellow(w, client):
     cap = capstone(w)
     draft = version(cap, 1, draft=True, narrative_md="Ready")
     for person in (w.staff, w.coach, w.facilitator, w.other_fellow):

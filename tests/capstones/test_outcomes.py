@@ -13,7 +13,15 @@ from fellowship.capstones.models import CapstoneStatus, GraduateOutcome, Outcome
 from fellowship.cohorts.models import CohortMembership, MembershipStatus
 from fellowship.extensions import db
 from tests.capstones.test_fellow_helpers import capstone, count, snapshot, version, world
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
 
 
 def outcome_path(w, fellow=None) -> str:
@@ -41,8 +49,7 @@ def the_outcome() -> GraduateOutcome:
     return db.session.scalar(sa.select(GraduateOutcome))
 
 
-def test_the_outcome_form_asks_what_the_graduate_did(client):
-    w = world()
+def test_the_outcome_form_asks_what_the_graduate_did(w, client):
     sign_in(client, w.fellow)
     html = client.get(outcome_path(w)).get_data(as_text=True)
     assert html.count("<h1") == 1
@@ -54,8 +61,7 @@ def test_the_outcome_form_asks_what_the_graduate_did(client):
     assert "<legend" in html
 
 
-def test_a_graduate_records_the_school_they_launched(client):
-    w = world()
+def test_a_graduate_records_the_school_they_launched(w, client):
     cap = capstone(w, CapstoneStatus.APPROVED)
     version(cap, 1)
     sign_in(client, w.fellow)
@@ -105,9 +111,8 @@ def test_a_graduate_records_the_school_they_launched(client):
     ],
 )
 def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(
-    client, overrides, field, message
+    w, client, overrides, field, message
 ):
-    w = world()
     sign_in(client, w.fellow)
     path = outcome_path(w)
     before = snapshot()
@@ -121,8 +126,7 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(
     assert snapshot() == before
 
 
-def test_correcting_the_outcome_updates_the_one_row_and_clears_the_school(client):
-    w = world()
+def test_correcting_the_outcome_updates_the_one_row_and_clears_the_school(w, client):
     sign_in(client, w.fellow)
     path = outcome_path(w)
     client.post(path, data=school(client, path))
@@ -152,8 +156,7 @@ def test_correcting_the_outcome_updates_the_one_row_and_clears_the_school(client
     )
 
 
-def test_a_stale_outcome_form_is_refused_and_keeps_what_was_typed(client):
-    w = world()
+def test_a_stale_outcome_form_is_refused_and_keeps_what_was_typed(w, client):
     sign_in(client, w.fellow)
     path = outcome_path(w)
     opened = school(client, path)  # opened before anything was saved
@@ -171,8 +174,7 @@ def test_a_stale_outcome_form_is_refused_and_keeps_what_was_typed(client):
     assert count(GraduateOutcome) == 1
 
 
-def test_staff_record_a_graduates_outcome(client):
-    w = world()
+def test_staff_record_a_graduates_outcome(w, client):
     sign_in(client, w.staff)
     path = outcome_path(w)
     html = client.get(path).get_data(as_text=True)
@@ -192,8 +194,7 @@ def test_staff_record_a_graduates_outcome(client):
     "who",
     ["another fellow", "the fellow's coach", "facilitator", "assigned reviewer"],
 )
-def test_nobody_else_records_a_graduates_outcome(client, who):
-    w = world()
+def test_nobody_else_records_a_graduates_outcome(w, client, who):
     sign_in(client, w.person(who))
     path = outcome_path(w)
     assert client.get(path).status_code == 403
@@ -202,8 +203,7 @@ def test_nobody_else_records_a_graduates_outcome(client, who):
     assert count(GraduateOutcome) == 0
 
 
-def test_an_alumni_graduate_records_their_outcome_and_a_withdrawn_fellow_has_none(client):
-    w = world()
+def test_an_alumni_graduate_records_their_outcome_and_a_withdrawn_fellow_has_none(w, client):
     membership = db.session.scalar(
         sa.select(CohortMembership).where(CohortMembership.user_id == w.fellow.id)
     )
@@ -218,8 +218,7 @@ def test_an_alumni_graduate_records_their_outcome_and_a_withdrawn_fellow_has_non
     assert client.get(outcome_path(w)).status_code == 404
 
 
-def test_staff_get_404_for_someone_who_is_not_a_fellow_of_the_cohort(client):
-    w = world()
+def test_staff_get_404_for_someone_who_is_not_a_fellow_of_the_cohort(w, client):
     sign_in(client, w.staff)
     assert client.get(outcome_path(w, w.coach)).status_code == 404
     assert client.get(outcome_path(w, w.outsider)).status_code == 404

@@ -22,6 +22,15 @@ from tests.capstones.test_review_helpers import (
     reviews,
     world,
 )
+from tests.conftest import rows_for_module
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
 
 
 def save(w, data: services.ReviewData, *, submit=False, expected=None, who=None, assignment=None):
@@ -30,8 +39,7 @@ def save(w, data: services.ReviewData, *, submit=False, expected=None, who=None,
     )
 
 
-def test_a_draft_keeps_partial_scores_comments_and_no_recommendation(ctx):
-    w = world()
+def test_a_draft_keeps_partial_scores_comments_and_no_recommendation(w, ctx):
     first = w.criteria[0]
     review = save(w, services.ReviewData(scores={str(first.id): "3"}, comments=" Half a thought "))
     db.session.commit()
@@ -44,8 +52,7 @@ def test_a_draft_keeps_partial_scores_comments_and_no_recommendation(ctx):
     assert audit_actions() == []
 
 
-def test_saving_a_draft_again_replaces_it_and_moves_the_version_on(ctx):
-    w = world()
+def test_saving_a_draft_again_replaces_it_and_moves_the_version_on(w, ctx):
     review = save(w, services.ReviewData(scores={str(w.criteria[0].id): 1}))
     version = review.version
     save(
@@ -59,14 +66,12 @@ def test_saving_a_draft_again_replaces_it_and_moves_the_version_on(ctx):
     assert saved.version == version + 1
 
 
-def test_an_empty_draft_where_there_was_no_review_saves_nothing(ctx):
-    w = world()
+def test_an_empty_draft_where_there_was_no_review_saves_nothing(w, ctx):
     assert save(w, services.ReviewData(scores={str(w.criteria[0].id): ""})) is None
     assert reviews() == []
 
 
-def test_submitting_needs_every_criterion_and_a_recommendation_naming_each_missing_one(ctx):
-    w = world()
+def test_submitting_needs_every_criterion_and_a_recommendation_naming_each_missing_one(w, ctx):
     first, second, third = w.criteria
     with pytest.raises(services.ReviewError) as refused:
         save(w, services.ReviewData(scores={str(second.id): "2"}), submit=True)
@@ -80,8 +85,7 @@ def test_submitting_needs_every_criterion_and_a_recommendation_naming_each_missi
     assert reviews() == []
 
 
-def test_a_complete_submission_is_kept_locked_and_audited(ctx):
-    w = world()
+def test_a_complete_submission_is_kept_locked_and_audited(w, ctx):
     review = save(
         w,
         services.ReviewData(scores=full_scores(w, 4), comments="Ready.", recommendation="approve"),
@@ -173,9 +177,8 @@ BAD = [
 )
 @pytest.mark.parametrize("submit", [False, True], ids=["draft", "submit"])
 def test_bad_input_is_refused_and_saves_nothing(
-    ctx, what, scores, recommendation, comments, field, message, submit
+    w, ctx, what, scores, recommendation, comments, field, message, submit
 ):
-    w = world()
     elsewhere = world()
     keys = {}
     for index, score in scores.items():
@@ -202,15 +205,13 @@ def test_bad_input_is_refused_and_saves_nothing(
     assert audit_actions() == []
 
 
-def test_a_comment_of_exactly_20000_characters_is_kept(ctx):
-    w = world()
+def test_a_comment_of_exactly_20000_characters_is_kept(w, ctx):
     save(w, services.ReviewData(comments="y" * 20_000))
     assert len(review_row(w.assignment).comments_md) == 20_000
 
 
 @pytest.mark.parametrize("expected", [None, 0, 99])
-def test_a_form_opened_before_another_save_is_stale(ctx, expected):
-    w = world()
+def test_a_form_opened_before_another_save_is_stale(w, ctx, expected):
     save(w, services.ReviewData(comments="From the other tab"))
     db.session.commit()
     with pytest.raises(services.StaleReview):
@@ -219,15 +220,13 @@ def test_a_form_opened_before_another_save_is_stale(ctx, expected):
     assert review_row(w.assignment).comments_md == "From the other tab"
 
 
-def test_a_form_expecting_a_review_that_does_not_exist_is_stale(ctx):
-    w = world()
+def test_a_form_expecting_a_review_that_does_not_exist_is_stale(w, ctx):
     with pytest.raises(services.StaleReview):
         save(w, services.ReviewData(comments="Hello"), expected=3)
 
 
 @pytest.mark.parametrize("submit", [False, True])
-def test_nobody_changes_a_review_once_the_decision_is_recorded(ctx, submit):
-    w = world()
+def test_nobody_changes_a_review_once_the_decision_is_recorded(w, ctx, submit):
     draft = save(w, services.ReviewData(comments="Draft"))
     DecisionFactory(version_id=w.version.id)
     with pytest.raises(services.ReviewError) as refused:
@@ -242,15 +241,13 @@ def test_nobody_changes_a_review_once_the_decision_is_recorded(ctx, submit):
     assert review_row(w.assignment).comments_md == "Draft"
 
 
-def test_only_the_assigned_reviewer_saves_through_the_service(ctx):
-    w = world()
+def test_only_the_assigned_reviewer_saves_through_the_service(w, ctx):
     with pytest.raises(services.ReviewError):
         save(w, services.ReviewData(comments="Not mine"), who=w.second_reviewer)
     assert reviews() == []
 
 
-def test_a_working_draft_version_cannot_be_reviewed(ctx):
-    w = world()
+def test_a_working_draft_version_cannot_be_reviewed(w, ctx):
     draft = VersionFactory(capstone_id=w.capstone.id, number=2, submitted_at=None)
     assignment = assign(draft, w.reviewer)
     with pytest.raises(services.ReviewError):
@@ -275,18 +272,17 @@ def test_a_submission_against_the_default_names_the_missing_criteria_by_their_fo
         f"score_new{i}" for i in range(1, len(rubrics.DEFAULT_RUBRIC))
     ]
     db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count(Rubric.id))) == 0
+    stored = sa.select(sa.func.count(Rubric.id)).where(Rubric.cohort_id == w.cohort.id)
+    assert db.session.scalar(stored) == 0
 
 
-def test_default_keys_are_refused_once_the_cohort_has_a_rubric(ctx):
-    w = world()
+def test_default_keys_are_refused_once_the_cohort_has_a_rubric(w, ctx):
     with pytest.raises(services.ReviewError) as refused:
         save(w, services.ReviewData(scores={"new0": "2"}))
     assert "a criterion you scored is no longer in it" in refused.value.message
 
 
-def test_each_reviewer_has_their_own_review(ctx):
-    w = world()
+def test_each_reviewer_has_their_own_review(w, ctx):
     save(w, services.ReviewData(comments="Rita's"))
     save(
         w,

@@ -31,9 +31,17 @@ from tests.capstones.test_review_helpers import (
     text_of,
     world,
 )
-from tests.conftest import sign_in
+from tests.conftest import rows_for_module, sign_in
 from tests.factories import AdminFactory, MembershipFactory, StaffFactory, UserFactory
 from tests.upload_attacks import valid_pdf
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
 
 
 def path_of(assignment) -> str:
@@ -86,8 +94,7 @@ ACCESS = {
 
 
 @pytest.mark.parametrize("who", list(PEOPLE))
-def test_who_may_open_and_write_a_review(client, who):
-    w = world()
+def test_who_may_open_and_write_a_review(w, client, who):
     status, form_shown, may_post = ACCESS[who]
     sign_in(client, PEOPLE[who](w))
     response = client.get(path_of(w.assignment))
@@ -109,8 +116,7 @@ def test_who_may_open_and_write_a_review(client, who):
         assert audit_actions() == events
 
 
-def test_a_reviewer_from_another_cohort_is_refused_and_nothing_is_written(client):
-    w = world()
+def test_a_reviewer_from_another_cohort_is_refused_and_nothing_is_written(w, client):
     elsewhere = world()
     sign_in(client, elsewhere.reviewer)
     page(client, path_of(w.assignment), 403)
@@ -124,8 +130,7 @@ def test_an_unknown_assignment_is_not_found(client):
     page(client, f"/reviews/{2**63}", 404)
 
 
-def test_the_page_shows_the_submission_beside_the_rubric_form(client, app):
-    w = world()
+def test_the_page_shows_the_submission_beside_the_rubric_form(w, client, app):
     with app.app_context():
         stored = store_file(FileStorage(BytesIO(valid_pdf()), filename="plan.pdf"), None, {"pdf"})
         db.session.commit()
@@ -156,8 +161,7 @@ def test_the_page_shows_the_submission_beside_the_rubric_form(client, app):
     assert "Your review: not started" in text_of(html)
 
 
-def test_a_draft_is_saved_and_shown_again(client):
-    w = world()
+def test_a_draft_is_saved_and_shown_again(w, client):
     sign_in(client, w.reviewer)
     response = post(
         client, path_of(w.assignment), review_form(w, {1: 2}, comments="So far **good**")
@@ -173,8 +177,7 @@ def test_a_draft_is_saved_and_shown_again(client):
     assert f'name="version" type="hidden" value="{saved.version}"' in html
 
 
-def test_submitting_with_missing_scores_says_which_and_keeps_what_was_typed(client):
-    w = world()
+def test_submitting_with_missing_scores_says_which_and_keeps_what_was_typed(w, client):
     sign_in(client, w.reviewer)
     response = post(
         client,
@@ -195,8 +198,7 @@ def test_submitting_with_missing_scores_says_which_and_keeps_what_was_typed(clie
     assert reviews() == []
 
 
-def test_a_complete_submission_makes_the_review_read_only(client):
-    w = world()
+def test_a_complete_submission_makes_the_review_read_only(w, client):
     sign_in(client, w.reviewer)
     response = post(
         client,
@@ -228,8 +230,7 @@ def test_a_complete_submission_makes_the_review_read_only(client):
     assert review_row(w.assignment).comments_md == "Ready to **go**."
 
 
-def test_a_stale_form_keeps_the_typed_text_and_says_someone_saved(client):
-    w = world()
+def test_a_stale_form_keeps_the_typed_text_and_says_someone_saved(w, client):
     ReviewFactory(assignment_id=w.assignment.id, submitted_at=None, comments_md="From my phone")
     sign_in(client, w.reviewer)
     response = post(
@@ -244,8 +245,7 @@ def test_a_stale_form_keeps_the_typed_text_and_says_someone_saved(client):
     assert review_row(w.assignment).comments_md == "From my phone"
 
 
-def test_after_the_decision_the_review_is_read_only_and_a_post_is_refused(client):
-    w = world()
+def test_after_the_decision_the_review_is_read_only_and_a_post_is_refused(w, client):
     ReviewFactory(assignment_id=w.assignment.id, submitted_at=None, comments_md="Unfinished")
     DecisionFactory(version_id=w.version.id, outcome=Recommendation.APPROVE)
     sign_in(client, w.reviewer)
@@ -260,8 +260,7 @@ def test_after_the_decision_the_review_is_read_only_and_a_post_is_refused(client
     assert review_row(w.assignment).comments_md == "Unfinished"
 
 
-def test_in_an_archived_cohort_the_review_is_read_only(client):
-    w = world()
+def test_in_an_archived_cohort_the_review_is_read_only(w, client):
     w.cohort.status = CohortStatus.ARCHIVED
     db.session.commit()
     sign_in(client, w.reviewer)
@@ -272,8 +271,7 @@ def test_in_an_archived_cohort_the_review_is_read_only(client):
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_a_bad_version_field_or_garbage_scores_never_500(client, method):
-    w = world()
+def test_a_bad_version_field_or_garbage_scores_never_500(w, client, method):
     sign_in(client, w.reviewer)
     data = review_form(w, {0: "9" * 40, 1: "x"}, version="-1", recommendation="🙂", comments="\x00")
     response = (
@@ -338,8 +336,7 @@ def test_reviewers_see_each_others_names_whatever_the_fellow_facing_setting(clie
     assert "Scores given by Sam Secondreviewer" in html
 
 
-def test_a_single_reviewer_is_told_they_are_the_only_one(client):
-    w = world()
+def test_a_single_reviewer_is_told_they_are_the_only_one(w, client):
     db.session.delete(w.second_assignment)
     db.session.commit()
     sign_in(client, w.reviewer)
@@ -363,8 +360,7 @@ def three_assignments(w):
 
 
 @pytest.mark.parametrize(("go", "target"), [("next", 1), ("prev", 0)])
-def test_save_and_go_saves_the_draft_then_opens_the_neighbour(client, go, target):
-    w = world()
+def test_save_and_go_saves_the_draft_then_opens_the_neighbour(w, client, go, target):
     neighbours = three_assignments(w)
     sign_in(client, w.reviewer)
     html = page(client, path_of(w.assignment))
@@ -387,8 +383,7 @@ def test_save_and_go_saves_the_draft_then_opens_the_neighbour(client, go, target
     )
 
 
-def test_save_and_go_with_bad_input_stays_and_keeps_the_typing(client):
-    w = world()
+def test_save_and_go_with_bad_input_stays_and_keeps_the_typing(w, client):
     three_assignments(w)
     sign_in(client, w.reviewer)
     data = review_form(w, {0: 7}, comments="Do not lose me")
@@ -402,8 +397,7 @@ def test_save_and_go_with_bad_input_stays_and_keeps_the_typing(client):
     assert reviews() == []
 
 
-def test_the_last_assignment_has_no_next_and_save_and_go_stays(client):
-    w = world()
+def test_the_last_assignment_has_no_next_and_save_and_go_stays(w, client):
     _older, newer = three_assignments(w)
     sign_in(client, w.reviewer)
     html = page(client, path_of(newer))
@@ -418,8 +412,7 @@ def test_the_last_assignment_has_no_next_and_save_and_go_stays(client):
     assert "There is no other assignment in that direction." in page(client, path_of(newer))
 
 
-def test_a_read_only_review_links_to_its_neighbours(client):
-    w = world()
+def test_a_read_only_review_links_to_its_neighbours(w, client):
     submitted_review(w.assignment, w)
     other = world()  # another cohort, where the same person reviews too
     MembershipFactory(cohort=other.cohort, user=w.reviewer, role=CohortRole.REVIEWER)

@@ -26,12 +26,24 @@ from tests.capstones.test_review_helpers import (
     submitted_review,
     world,
 )
-from tests.conftest import sign_in
+from tests.conftest import rows_for_module, sign_in
 from tests.factories import AdminFactory, CohortFactory, StaffFactory, UserFactory
 
+shared_w = rows_for_module(world)
 
-def rubric_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count(Rubric.id))) or 0
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
+
+
+def rubric_count(cohort=None) -> int:
+    """Rubrics stored: the cohort's, or all of them."""
+    query = sa.select(sa.func.count(Rubric.id))
+    if cohort is not None:
+        query = query.where(Rubric.cohort_id == cohort.id)
+    return db.session.scalar(query) or 0
 
 
 def names(cohort) -> list[str]:
@@ -81,7 +93,7 @@ def test_a_cohort_without_a_rubric_reads_as_the_default_without_creating_it(ctx)
     assert view.version is None
     assert [c.key for c in view.criteria] == [f"new{i}" for i in range(len(view.criteria))]
     assert view.scores == [1, 2, 3, 4]
-    assert rubric_count() == 0
+    assert rubric_count(cohort) == 0
 
 
 def test_the_default_rubric_is_stored_as_plain_text_in_the_current_language(ctx):
@@ -307,8 +319,7 @@ def test_a_new_criterion_gets_levels_1_to_4_with_their_descriptors(ctx):
     ("review", "removable"),
     [("none", True), ("a draft scored it", True), ("a submitted review scored it", False)],
 )
-def test_a_criterion_a_submitted_review_scored_cannot_be_removed(ctx, review, removable):
-    w = world()
+def test_a_criterion_a_submitted_review_scored_cannot_be_removed(w, ctx, review, removable):
     if review == "a draft scored it":
         submitted_review(w.assignment, w).submitted_at = None
         db.session.commit()
@@ -328,8 +339,7 @@ def test_a_criterion_a_submitted_review_scored_cannot_be_removed(ctx, review, re
         assert target.id in [c.id for c in criteria_of(w.cohort)]
 
 
-def test_a_review_of_another_cohort_does_not_keep_a_criterion(ctx):
-    w = world()
+def test_a_review_of_another_cohort_does_not_keep_a_criterion(w, ctx):
     elsewhere = world()
     submitted_review(elsewhere.assignment, elsewhere)
     rubric = db.session.scalar(sa.select(Rubric).where(Rubric.cohort_id == w.cohort.id))
@@ -434,8 +444,7 @@ def rubric_post(w: World, **extra: object) -> dict:
 
 
 @pytest.mark.parametrize("who", list(READERS))
-def test_who_may_read_and_who_may_change_the_rubric(client, who):
-    w = world()
+def test_who_may_read_and_who_may_change_the_rubric(w, client, who):
     may_read, may_change = ACCESS[who]
     sign_in(client, READERS[who](w))
     path = f"/cohorts/{w.cohort.id}/rubric"
@@ -456,8 +465,7 @@ def test_who_may_read_and_who_may_change_the_rubric(client, who):
         assert names(w.cohort)[0] == "Changed"
 
 
-def test_an_archived_cohorts_rubric_is_read_only_even_for_staff(client):
-    w = world()
+def test_an_archived_cohorts_rubric_is_read_only_even_for_staff(w, client):
     w.cohort.status = CohortStatus.ARCHIVED
     db.session.commit()
     sign_in(client, StaffFactory())
@@ -468,8 +476,7 @@ def test_an_archived_cohorts_rubric_is_read_only_even_for_staff(client):
     assert response.status_code == 403
 
 
-def test_the_read_only_rubric_is_a_grid_of_criteria_and_levels(client):
-    w = world()
+def test_the_read_only_rubric_is_a_grid_of_criteria_and_levels(w, client):
     sign_in(client, w.fellow)
     html = page(client, f"/cohorts/{w.cohort.id}/rubric")
     assert '<th scope="col">Level 4</th>' in html
@@ -484,7 +491,7 @@ def test_a_get_on_a_cohort_without_a_rubric_shows_the_default_and_writes_nothing
     assert "This cohort has no rubric of its own yet" in html
     assert str(rubrics.DEFAULT_RUBRIC[0].levels[3]) in html
     assert 'name="name_new0"' in html
-    assert rubric_count() == 0
+    assert rubric_count(cohort) == 0
 
 
 def test_saving_the_default_page_creates_the_cohorts_rubric_with_the_edits(client):
@@ -510,8 +517,7 @@ def test_saving_the_default_page_creates_the_cohorts_rubric_with_the_edits(clien
     assert "rubric_changed" in audit_actions()
 
 
-def test_a_move_button_saves_what_was_typed_and_moves_the_criterion(client):
-    w = world()
+def test_a_move_button_saves_what_was_typed_and_moves_the_criterion(w, client):
     sign_in(client, StaffFactory())
     second = w.criteria[1]
     response = post(
@@ -526,8 +532,7 @@ def test_a_move_button_saves_what_was_typed_and_moves_the_criterion(client):
     assert "The rubric is saved." in html
 
 
-def test_the_move_buttons_are_keyboard_buttons_named_for_their_criterion(client):
-    w = world()
+def test_the_move_buttons_are_keyboard_buttons_named_for_their_criterion(w, client):
     sign_in(client, StaffFactory())
     html = page(client, f"/cohorts/{w.cohort.id}/rubric")
     form = html.split('class="usa-form usa-form--large capstone-rubric-form"', 1)[1]
@@ -539,8 +544,7 @@ def test_the_move_buttons_are_keyboard_buttons_named_for_their_criterion(client)
     assert 'Move up<span class="usa-sr-only"> criterion 2</span>' in html
 
 
-def test_removing_asks_first_then_removes(client):
-    w = world()
+def test_removing_asks_first_then_removes(w, client):
     sign_in(client, StaffFactory())
     path = f"/cohorts/{w.cohort.id}/rubric"
     target = w.criteria[2]
@@ -556,8 +560,7 @@ def test_removing_asks_first_then_removes(client):
     assert "The criterion “Criterion 3” is removed" in page(client, response.headers["Location"])
 
 
-def test_the_page_says_a_scored_criterion_cannot_be_removed_and_a_forced_post_is_refused(client):
-    w = world()
+def test_the_page_says_a_scored_criterion_cannot_be_removed_and_a_forced_post_is_refused(w, client):
     submitted_review(w.assignment, w)
     sign_in(client, StaffFactory())
     path = f"/cohorts/{w.cohort.id}/rubric"
@@ -572,8 +575,7 @@ def test_the_page_says_a_scored_criterion_cannot_be_removed_and_a_forced_post_is
     assert len(names(w.cohort)) == 3
 
 
-def test_bad_input_is_shown_next_to_the_field_with_what_was_typed(client):
-    w = world()
+def test_bad_input_is_shown_next_to_the_field_with_what_was_typed(w, client):
     sign_in(client, StaffFactory())
     first = w.criteria[0]
     response = post(
@@ -597,8 +599,7 @@ def test_bad_input_is_shown_next_to_the_field_with_what_was_typed(client):
     assert names(w.cohort) == ["Criterion 1", "Criterion 2", "Criterion 3"]
 
 
-def test_a_stale_rubric_form_keeps_what_was_typed_and_shows_the_current_rubric(client):
-    w = world()
+def test_a_stale_rubric_form_keeps_what_was_typed_and_shows_the_current_rubric(w, client):
     sign_in(client, StaffFactory())
     path = f"/cohorts/{w.cohort.id}/rubric"
     rubrics.change_rubric(
@@ -615,8 +616,7 @@ def test_a_stale_rubric_form_keeps_what_was_typed_and_shows_the_current_rubric(c
     assert names(w.cohort)[1] == "Criterion 2"
 
 
-def test_adding_a_criterion_from_the_page(client):
-    w = world()
+def test_adding_a_criterion_from_the_page(w, client):
     sign_in(client, StaffFactory())
     response = post(
         client,

@@ -28,8 +28,16 @@ from tests.capstones.test_staff_helpers import (
     submitted,
     world,
 )
-from tests.conftest import body_of, csrf_token, sign_in
+from tests.conftest import body_of, csrf_token, rows_for_module, sign_in
 from tests.factories import StaffFactory
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
 
 
 def text_of(html: str) -> str:
@@ -72,8 +80,9 @@ def checkbox(html: str, user) -> str:
 # The page --------------------------------------------------------------------------------
 
 
-def test_active_reviewers_are_checkboxes_and_assigned_ones_are_checked_disabled_with_state(client):
-    w = world()
+def test_active_reviewers_are_checkboxes_and_assigned_ones_are_checked_disabled_with_state(
+    w, client
+):
     review(w.assignment, submitted_days=None)  # Rita has a draft
     member(w.cohort, CohortRole.REVIEWER, "Wes Withdrawn", MembershipStatus.WITHDRAWN)
     member(running_cohort(), CohortRole.REVIEWER, "Elsa Elsewhere")
@@ -102,8 +111,7 @@ def test_active_reviewers_are_checkboxes_and_assigned_ones_are_checked_disabled_
     assert "Unassign : take Rita Reviewer off this version and delete their draft review" in (plain)
 
 
-def test_a_submitted_review_cannot_be_unassigned_and_shows_the_recommendation(client):
-    w = world()
+def test_a_submitted_review_cannot_be_unassigned_and_shows_the_recommendation(w, client):
     review(w.assignment)
     sign_in(client, StaffFactory())
     html = client.get(reviewers_url(w.version)).get_data(as_text=True)
@@ -115,8 +123,9 @@ def test_a_submitted_review_cannot_be_unassigned_and_shows_the_recommendation(cl
 # Assigning --------------------------------------------------------------------------------
 
 
-def test_assigning_reviewers_audits_and_sends_each_one_email_with_their_link(client, smtp_server):
-    w = world()
+def test_assigning_reviewers_audits_and_sends_each_one_email_with_their_link(
+    w, client, smtp_server
+):
     third = member(w.cohort, CohortRole.REVIEWER, "Nadia Nueva", locale="es")
     sign_in(client, w.facilitator)
     with post_assign(client, w.version, w.second_reviewer.id, third.id) as response:
@@ -165,8 +174,7 @@ def test_assigning_reviewers_audits_and_sends_each_one_email_with_their_link(cli
         "not a number",
     ],
 )
-def test_a_crafted_reviewer_id_is_refused_and_nothing_is_written(client, who):
-    w = world()
+def test_a_crafted_reviewer_id_is_refused_and_nothing_is_written(w, client, who):
     ids = {
         "the fellow": lambda: w.fellow.id,
         "a coach": lambda: w.coach.id,
@@ -188,8 +196,7 @@ def test_a_crafted_reviewer_id_is_refused_and_nothing_is_written(client, who):
     assert capstone_tables() == before
 
 
-def test_choosing_nobody_or_only_assigned_reviewers_is_explained(client):
-    w = world()
+def test_choosing_nobody_or_only_assigned_reviewers_is_explained(w, client):
     sign_in(client, StaffFactory())
     before = capstone_tables()
     nobody = post_assign(client, w.version)
@@ -201,8 +208,7 @@ def test_choosing_nobody_or_only_assigned_reviewers_is_explained(client):
     assert capstone_tables() == before
 
 
-def test_the_service_assigns_only_the_new_reviewers_once_each(ctx):
-    w = world()
+def test_the_service_assigns_only_the_new_reviewers_once_each(w, ctx):
     staff = StaffFactory()
     made = services.assign_reviewers(
         staff,
@@ -222,8 +228,7 @@ def test_the_service_assigns_only_the_new_reviewers_once_each(ctx):
     assert audit_actions() == ["reviewer_assigned"]
 
 
-def test_no_reviewer_can_be_assigned_once_the_decision_is_recorded(client):
-    w = world()
+def test_no_reviewer_can_be_assigned_once_the_decision_is_recorded(w, client):
     DecisionFactory(version_id=w.version.id)
     sign_in(client, StaffFactory())
     html = client.get(reviewers_url(w.version)).get_data(as_text=True)
@@ -274,8 +279,7 @@ def test_same_reviewers_as_the_previous_version_preselects_those_still_active(cl
     assert "Wes Withdrawn" not in html
 
 
-def test_a_first_version_offers_no_previous_reviewers(client):
-    w = world()
+def test_a_first_version_offers_no_previous_reviewers(w, client):
     sign_in(client, StaffFactory())
     html = client.get(reviewers_url(w.version) + "?previous=1").get_data(as_text=True)
     assert "Same reviewers as the previous version" not in html
@@ -285,8 +289,7 @@ def test_a_first_version_offers_no_previous_reviewers(client):
 # Unassigning ------------------------------------------------------------------------------
 
 
-def test_unassigning_before_the_review_is_submitted_removes_the_draft_and_audits(client):
-    w = world()
+def test_unassigning_before_the_review_is_submitted_removes_the_draft_and_audits(w, client):
     draft_id = review(w.assignment, submitted_days=None).id
     assignment_id = w.assignment.id
     sign_in(client, w.facilitator)
@@ -305,8 +308,7 @@ def test_unassigning_before_the_review_is_submitted_removes_the_draft_and_audits
     assert "Rita Reviewer no longer reviews version 1." in html
 
 
-def test_a_reviewer_who_submitted_stays_assigned(client):
-    w = world()
+def test_a_reviewer_who_submitted_stays_assigned(w, client):
     review(w.assignment)
     sign_in(client, StaffFactory())
     before = capstone_tables()
@@ -317,8 +319,7 @@ def test_a_reviewer_who_submitted_stays_assigned(client):
     assert "they stay assigned" in html
 
 
-def test_unassigning_without_a_csrf_token_changes_nothing(client):
-    w = world()
+def test_unassigning_without_a_csrf_token_changes_nothing(w, client):
     sign_in(client, StaffFactory())
     before = capstone_tables()
     response = client.post(f"/review-assignments/{w.assignment.id}/delete")
@@ -326,10 +327,9 @@ def test_unassigning_without_a_csrf_token_changes_nothing(client):
     assert capstone_tables() == before
 
 
-def test_a_reviewer_assigned_after_an_unassignment_still_gets_their_email(client):
+def test_a_reviewer_assigned_after_an_unassignment_still_gets_their_email(w, client):
     """SQLite may give the new assignment the id of the removed one: the email's dedupe key
     must not collide with the removed assignment's."""
-    w = world()
     sign_in(client, w.facilitator)
     assert post_assign(client, w.version, w.second_reviewer.id).status_code == 302
     first = db.session.scalar(

@@ -21,7 +21,16 @@ from fellowship.extensions import db
 from fellowship.mail import OutboxMessage
 from fellowship.notifications.models import Notification
 from tests.coaching.helpers import coaching_pair, yesterday
+from tests.conftest import rows_for_module
 from tests.factories import CohortFactory
+
+shared_pair = rows_for_module(coaching_pair)
+
+
+@pytest.fixture
+def pair(shared_pair, request):
+    """What most tests here start from, built once for the module."""
+    return shared_pair.thaw_for(request)
 
 
 def data(pair, **overrides) -> services.CheckInData:
@@ -47,8 +56,7 @@ def outbox() -> list[OutboxMessage]:
     return list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def test_logging_a_check_in_saves_a_draft_with_notes_focus_and_items(ctx):
-    pair = coaching_pair()
+def test_logging_a_check_in_saves_a_draft_with_notes_focus_and_items(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     db.session.commit()
     assert checkin.shared_at is None
@@ -68,8 +76,7 @@ def test_logging_a_check_in_saves_a_draft_with_notes_focus_and_items(ctx):
     assert outbox() == []  # a draft tells nobody
 
 
-def test_the_audit_log_records_the_check_in_but_never_its_notes(ctx):
-    pair = coaching_pair()
+def test_the_audit_log_records_the_check_in_but_never_its_notes(pair, ctx):
     services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=True)
     db.session.commit()
     events = list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
@@ -77,8 +84,9 @@ def test_the_audit_log_records_the_check_in_but_never_its_notes(ctx):
     assert all("tired" not in str(e.details) for e in events)
 
 
-def test_private_notes_of_another_coach_are_not_returned_by_the_only_query_that_reads_them(ctx):
-    pair = coaching_pair()
+def test_private_notes_of_another_coach_are_not_returned_by_the_only_query_that_reads_them(
+    pair, ctx
+):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=True)
     db.session.commit()
     assert queries.private_notes_for(checkin.id, pair.fellow.id) is None
@@ -95,8 +103,7 @@ def test_private_notes_of_another_coach_are_not_returned_by_the_only_query_that_
     ],
     ids=["two days ahead", "too short", "too long", "next before this one"],
 )
-def test_a_check_in_that_breaks_a_rule_is_refused_with_the_field_named(ctx, overrides, field):
-    pair = coaching_pair()
+def test_a_check_in_that_breaks_a_rule_is_refused_with_the_field_named(pair, ctx, overrides, field):
     with pytest.raises(services.CheckInError) as caught:
         services.log_checkin(
             pair.coach, pair.cohort, pair.fellow, data(pair, **overrides), share=False
@@ -106,8 +113,7 @@ def test_a_check_in_that_breaks_a_rule_is_refused_with_the_field_named(ctx, over
     assert db.session.scalar(sa.select(sa.func.count(CheckIn.id))) == 0
 
 
-def test_a_check_in_dated_tomorrow_is_accepted_because_time_zones_differ(ctx):
-    pair = coaching_pair()
+def test_a_check_in_dated_tomorrow_is_accepted_because_time_zones_differ(pair, ctx):
     tomorrow = utcnow().date() + timedelta(days=1)
     checkin = services.log_checkin(
         pair.coach,
@@ -119,8 +125,7 @@ def test_a_check_in_dated_tomorrow_is_accepted_because_time_zones_differ(ctx):
     assert checkin.held_on == tomorrow
 
 
-def test_focus_areas_must_be_strands_of_the_cohort(ctx):
-    pair = coaching_pair()
+def test_focus_areas_must_be_strands_of_the_cohort(pair, ctx):
     elsewhere = CohortFactory().strands[0].id
     with pytest.raises(services.CheckInError) as caught:
         services.log_checkin(
@@ -133,8 +138,7 @@ def test_focus_areas_must_be_strands_of_the_cohort(ctx):
     assert caught.value.field == "focus"
 
 
-def test_an_action_item_belongs_to_the_fellow_or_the_coach(ctx):
-    pair = coaching_pair()
+def test_an_action_item_belongs_to_the_fellow_or_the_coach(pair, ctx):
     items = [services.ItemData(None, pair.coach.id + pair.fellow.id + 7, "Someone else's")]
     with pytest.raises(services.CheckInError) as caught:
         services.log_checkin(
@@ -143,8 +147,7 @@ def test_an_action_item_belongs_to_the_fellow_or_the_coach(ctx):
     assert caught.value.field == "items"
 
 
-def test_sharing_queues_one_email_to_the_fellow_without_the_private_notes(ctx):
-    pair = coaching_pair()
+def test_sharing_queues_one_email_to_the_fellow_without_the_private_notes(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     assert services.share_checkin(pair.coach, checkin) is True
     db.session.commit()
@@ -168,8 +171,7 @@ def test_sharing_queues_one_email_to_the_fellow_without_the_private_notes(ctx):
         assert "tired" not in part
 
 
-def test_sharing_writes_the_email_in_the_fellows_language(ctx):
-    pair = coaching_pair()
+def test_sharing_writes_the_email_in_the_fellows_language(pair, ctx):
     pair.fellow.locale = "es"
     db.session.commit()
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=True)
@@ -178,8 +180,7 @@ def test_sharing_writes_the_email_in_the_fellows_language(ctx):
     assert checkin.shared_at is not None
 
 
-def test_an_edit_from_a_form_opened_before_another_save_is_refused(ctx):
-    pair = coaching_pair()
+def test_an_edit_from_a_form_opened_before_another_save_is_refused(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     db.session.commit()
     opened_at = checkin.version
@@ -194,8 +195,7 @@ def test_an_edit_from_a_form_opened_before_another_save_is_refused(ctx):
     assert db.session.get(CheckIn, checkin.id).duration_minutes == 50
 
 
-def test_a_save_that_races_another_one_to_the_database_is_refused(ctx):
-    pair = coaching_pair()
+def test_a_save_that_races_another_one_to_the_database_is_refused(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     db.session.commit()
     version = checkin.version
@@ -207,8 +207,7 @@ def test_a_save_that_races_another_one_to_the_database_is_refused(ctx):
         services.update_checkin(pair.coach, checkin, data(pair), version=version)
 
 
-def test_every_save_bumps_the_version_even_when_only_the_notes_change(ctx):
-    pair = coaching_pair()
+def test_every_save_bumps_the_version_even_when_only_the_notes_change(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     db.session.commit()
     services.update_checkin(
@@ -219,16 +218,14 @@ def test_every_save_bumps_the_version_even_when_only_the_notes_change(ctx):
     assert queries.private_notes_for(checkin.id, pair.coach.id) == "New thought."
 
 
-def test_clearing_the_private_notes_removes_them(ctx):
-    pair = coaching_pair()
+def test_clearing_the_private_notes_removes_them(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     services.update_checkin(pair.coach, checkin, data(pair, private_notes_md="  "), version=1)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckInPrivateNote)) == 0
 
 
-def test_an_edit_updates_adds_and_removes_items_and_replaces_the_focus(ctx):
-    pair = coaching_pair()
+def test_an_edit_updates_adds_and_removes_items_and_replaces_the_focus(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     memo, article = queries.action_items([checkin.id])[checkin.id]
     items = [
@@ -254,8 +251,7 @@ def test_an_edit_updates_adds_and_removes_items_and_replaces_the_focus(ctx):
     assert list(strands) == [pair.cohort.strands[1].id]
 
 
-def test_an_item_of_another_check_in_cannot_be_edited_through_this_one(ctx):
-    pair = coaching_pair()
+def test_an_item_of_another_check_in_cannot_be_edited_through_this_one(pair, ctx):
     first = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     second = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     foreign = queries.action_items([first.id])[first.id][0]
@@ -268,8 +264,7 @@ def test_an_item_of_another_check_in_cannot_be_edited_through_this_one(ctx):
         )
 
 
-def test_items_given_to_the_fellow_after_sharing_are_emailed_once(ctx):
-    pair = coaching_pair()
+def test_items_given_to_the_fellow_after_sharing_are_emailed_once(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=True)
     db.session.commit()
     existing = queries.action_items([checkin.id])[checkin.id]
@@ -295,8 +290,7 @@ def test_items_given_to_the_fellow_after_sharing_are_emailed_once(ctx):
     assert "Book the room" not in messages[1].text
 
 
-def test_an_edit_that_shares_a_draft_notifies_the_fellow(ctx):
-    pair = coaching_pair()
+def test_an_edit_that_shares_a_draft_notifies_the_fellow(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=False)
     services.update_checkin(pair.coach, checkin, data(pair), version=1, share=True)
     db.session.commit()
@@ -304,8 +298,7 @@ def test_an_edit_that_shares_a_draft_notifies_the_fellow(ctx):
     assert [m.template for m in outbox()] == ["coaching/checkin_shared"]
 
 
-def test_marking_an_item_done_and_open_again_records_who_and_when(ctx):
-    pair = coaching_pair()
+def test_marking_an_item_done_and_open_again_records_who_and_when(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=True)
     item = queries.action_items([checkin.id])[checkin.id][0]
     assert services.toggle_action_item(pair.fellow, item) is True
@@ -315,8 +308,7 @@ def test_marking_an_item_done_and_open_again_records_who_and_when(ctx):
     assert (item.done_at, item.done_by_id) == (None, None)
 
 
-def test_a_reply_needs_words(ctx):
-    pair = coaching_pair()
+def test_a_reply_needs_words(pair, ctx):
     checkin = services.log_checkin(pair.coach, pair.cohort, pair.fellow, data(pair), share=True)
     with pytest.raises(services.CheckInError):
         services.reply_to_checkin(pair.fellow, checkin, "   ")
@@ -324,8 +316,7 @@ def test_a_reply_needs_words(ctx):
     assert reply.body_md == "Thanks, done!"
 
 
-def test_items_of_a_fellow_list_open_ones_first_soonest_due_first(ctx):
-    pair = coaching_pair()
+def test_items_of_a_fellow_list_open_ones_first_soonest_due_first(pair, ctx):
     items = [
         services.ItemData(None, pair.fellow.id, "Later", yesterday() + timedelta(days=9)),
         services.ItemData(None, pair.fellow.id, "No date"),

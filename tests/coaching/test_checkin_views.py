@@ -27,8 +27,17 @@ from tests.coaching.helpers import (
     reassign,
     yesterday,
 )
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.factories import StaffFactory
+
+shared_pair = rows_for_module(coaching_pair)
+
+
+@pytest.fixture
+def pair(shared_pair, request):
+    """What most tests here start from, built once for the module."""
+    return shared_pair.thaw_for(request)
+
 
 NOTE = "She is weighing a job offer elsewhere."
 
@@ -50,8 +59,7 @@ def page(client, path: str, status: int = 200) -> str:
 # Logging -------------------------------------------------------------------------------
 
 
-def test_the_check_in_form_is_labelled_grouped_and_prefilled_for_a_phone(client):
-    pair = coaching_pair()
+def test_the_check_in_form_is_labelled_grouped_and_prefilled_for_a_phone(pair, client):
     sign_in(client, pair.coach)
     html = page(client, new_path(pair))
     assert html.count("<h1") == 1
@@ -73,8 +81,7 @@ def test_the_check_in_form_is_labelled_grouped_and_prefilled_for_a_phone(client)
     assert 'name="next_checkin_on"' in html
 
 
-def test_a_coach_saves_a_draft_that_only_they_can_see(client):
-    pair = coaching_pair()
+def test_a_coach_saves_a_draft_that_only_they_can_see(pair, client):
     sign_in(client, pair.coach)
     path = new_path(pair)
     response = client.post(
@@ -106,8 +113,7 @@ def test_a_coach_saves_a_draft_that_only_they_can_see(client):
     assert "has not shared a check-in with you yet" in mine
 
 
-def test_sharing_a_draft_tells_the_fellow_once_and_shows_them_the_shared_parts(client):
-    pair = coaching_pair()
+def test_sharing_a_draft_tells_the_fellow_once_and_shows_them_the_shared_parts(pair, client):
     sign_in(client, pair.coach)
     path = new_path(pair)
     client.post(path, data=form_data(client, path, private_notes=NOTE))
@@ -131,8 +137,7 @@ def test_sharing_a_draft_tells_the_fellow_once_and_shows_them_the_shared_parts(c
     assert "Edit" not in re.sub(r"<[^>]+>", " ", html).split()  # no edit button for the fellow
 
 
-def test_save_and_share_shares_at_once(client):
-    pair = coaching_pair()
+def test_save_and_share_shares_at_once(pair, client):
     sign_in(client, pair.coach)
     path = new_path(pair)
     response = client.post(path, data=form_data(client, path, save=None, share="Save and share"))
@@ -156,9 +161,8 @@ def test_save_and_share_shares_at_once(client):
     ids=["future", "unreadable date", "too short", "not a number", "no mode", "item", "due"],
 )
 def test_bad_input_is_explained_next_to_the_field_keeps_what_was_typed_and_saves_nothing(
-    client, overrides, field_id, message
+    pair, client, overrides, field_id, message
 ):
-    pair = coaching_pair()
     sign_in(client, pair.coach)
     path = new_path(pair)
     response = client.post(
@@ -175,8 +179,7 @@ def test_bad_input_is_explained_next_to_the_field_keeps_what_was_typed_and_saves
     assert count(ActionItem) == 0
 
 
-def test_a_coach_cannot_log_a_check_in_with_a_fellow_they_do_not_coach(client):
-    pair = coaching_pair()
+def test_a_coach_cannot_log_a_check_in_with_a_fellow_they_do_not_coach(pair, client):
     other = coaching_pair()
     sign_in(client, pair.coach)
     path = f"/cohorts/{other.cohort.id}/fellows/{other.fellow.id}/checkins/new"
@@ -189,8 +192,7 @@ def test_a_coach_cannot_log_a_check_in_with_a_fellow_they_do_not_coach(client):
 # Editing -------------------------------------------------------------------------------
 
 
-def test_the_edit_form_shows_the_saved_check_in_and_saves_changes(client):
-    pair = coaching_pair()
+def test_the_edit_form_shows_the_saved_check_in_and_saves_changes(pair, client):
     saved = checkin(pair, shared_at=None)
     private_note(saved, NOTE)
     memo = action_item(saved, pair.fellow, "Draft the memo")
@@ -217,8 +219,7 @@ def test_the_edit_form_shows_the_saved_check_in_and_saves_changes(client):
     assert queries.private_notes_for(saved.id, pair.coach.id) == "Changed my mind."
 
 
-def test_clearing_an_items_description_removes_it(client):
-    pair = coaching_pair()
+def test_clearing_an_items_description_removes_it(pair, client):
     saved = checkin(pair)
     memo = action_item(saved, pair.fellow, "Draft the memo")
     sign_in(client, pair.coach)
@@ -238,8 +239,7 @@ def test_clearing_an_items_description_removes_it(client):
     assert count(ActionItem) == 0
 
 
-def test_an_edit_from_a_stale_tab_is_refused_with_a_clear_message_and_nothing_lost(client):
-    pair = coaching_pair()
+def test_an_edit_from_a_stale_tab_is_refused_with_a_clear_message_and_nothing_lost(pair, client):
     saved = checkin(pair, duration_minutes=30)
     sign_in(client, pair.coach)
     path = f"/checkins/{saved.id}/edit"
@@ -264,8 +264,7 @@ def test_an_edit_from_a_stale_tab_is_refused_with_a_clear_message_and_nothing_lo
     assert db.session.get(CheckIn, saved.id).duration_minutes == 90
 
 
-def test_only_the_writing_coach_edits_or_shares(client):
-    pair = coaching_pair()
+def test_only_the_writing_coach_edits_or_shares(pair, client):
     saved = checkin(pair, shared_at=None)
     other_coach = member(pair.cohort, CohortRole.COACH)
     for person in (pair.fellow, other_coach, StaffFactory()):
@@ -283,8 +282,7 @@ def test_only_the_writing_coach_edits_or_shares(client):
 # The fellow ----------------------------------------------------------------------------
 
 
-def test_a_fellow_sees_their_history_and_their_items_across_check_ins(client):
-    pair = coaching_pair()
+def test_a_fellow_sees_their_history_and_their_items_across_check_ins(pair, client):
     first = checkin(pair, held_on=yesterday() - timedelta(days=30), shared_summary_md="First talk")
     second = checkin(pair, held_on=yesterday(), shared_summary_md="Second talk")
     draft = checkin(pair, shared_at=None, shared_summary_md="Unshared draft text")
@@ -308,8 +306,7 @@ def test_a_fellow_sees_their_history_and_their_items_across_check_ins(client):
     assert 'scope="row"' in my_items
 
 
-def test_a_fellow_marks_their_own_item_done_and_open_again(client):
-    pair = coaching_pair()
+def test_a_fellow_marks_their_own_item_done_and_open_again(pair, client):
     saved = checkin(pair)
     item = action_item(saved, pair.fellow, "Read chapter 3")
     coach_item = action_item(saved, pair.coach, "Book the room")
@@ -332,8 +329,7 @@ def test_a_fellow_marks_their_own_item_done_and_open_again(client):
     assert response.status_code == 403
 
 
-def test_marking_done_never_redirects_to_another_site(client):
-    pair = coaching_pair()
+def test_marking_done_never_redirects_to_another_site(pair, client):
     item = action_item(checkin(pair), pair.fellow, "Read chapter 3")
     sign_in(client, pair.fellow)
     token = csrf_token(client)
@@ -344,8 +340,7 @@ def test_marking_done_never_redirects_to_another_site(client):
         assert response.headers["Location"].endswith(f"/checkins/{item.checkin_id}")
 
 
-def test_a_fellow_replies_to_a_shared_summary_and_the_coach_reads_it(client):
-    pair = coaching_pair()
+def test_a_fellow_replies_to_a_shared_summary_and_the_coach_reads_it(pair, client):
     saved = checkin(pair)
     sign_in(client, pair.fellow)
     path = f"/checkins/{saved.id}"
@@ -361,8 +356,7 @@ def test_a_fellow_replies_to_a_shared_summary_and_the_coach_reads_it(client):
     assert "Felix Fellow" in html
 
 
-def test_an_empty_reply_is_explained_and_saves_nothing(client):
-    pair = coaching_pair()
+def test_an_empty_reply_is_explained_and_saves_nothing(pair, client):
     saved = checkin(pair)
     sign_in(client, pair.fellow)
     path = f"/checkins/{saved.id}"
@@ -372,8 +366,7 @@ def test_an_empty_reply_is_explained_and_saves_nothing(client):
     assert count(CheckInReply) == 0
 
 
-def test_nobody_replies_to_a_draft(client):
-    pair = coaching_pair()
+def test_nobody_replies_to_a_draft(pair, client):
     saved = checkin(pair, shared_at=None)
     sign_in(client, pair.coach)
     path = f"/checkins/{saved.id}"
@@ -385,8 +378,7 @@ def test_nobody_replies_to_a_draft(client):
 # Staff, other coaches, reassignment ----------------------------------------------------
 
 
-def test_staff_see_that_a_check_in_happened_but_not_what_was_said(client):
-    pair = coaching_pair()
+def test_staff_see_that_a_check_in_happened_but_not_what_was_said(pair, client):
     saved = checkin(pair, shared_summary_md="Confidential summary", duration_minutes=55)
     focus(saved, pair.cohort, 2)
     action_item(saved, pair.fellow, "Secret-ish item")
@@ -404,16 +396,16 @@ def test_staff_see_that_a_check_in_happened_but_not_what_was_said(client):
     assert f"/checkins/{draft.id}" not in history
 
 
-def test_another_coach_in_the_cohort_sees_nothing_of_the_check_in(client):
-    pair = coaching_pair()
+def test_another_coach_in_the_cohort_sees_nothing_of_the_check_in(pair, client):
     saved = checkin(pair)
     sign_in(client, member(pair.cohort, CohortRole.COACH))
     page(client, f"/checkins/{saved.id}", status=403)
     page(client, f"/cohorts/{pair.cohort.id}/fellows/{pair.fellow.id}/checkins", status=403)
 
 
-def test_after_reassignment_the_new_coach_sees_the_shared_history_but_not_the_old_notes(client):
-    pair = coaching_pair()
+def test_after_reassignment_the_new_coach_sees_the_shared_history_but_not_the_old_notes(
+    pair, client
+):
     shared = checkin(pair, shared_summary_md="Old coach's shared summary")
     private_note(shared, NOTE)
     old_draft = checkin(pair, shared_at=None, shared_summary_md="Old coach's draft")
@@ -442,8 +434,7 @@ def test_after_reassignment_the_new_coach_sees_the_shared_history_but_not_the_ol
     page(client, f"/cohorts/{pair.cohort.id}/fellows/{pair.fellow.id}/checkins/new", status=403)
 
 
-def test_the_cohort_page_links_coaches_and_fellows_to_their_check_ins(client):
-    pair = coaching_pair()
+def test_the_cohort_page_links_coaches_and_fellows_to_their_check_ins(pair, client):
     sign_in(client, pair.coach)
     html = page(client, f"/cohorts/{pair.cohort.id}")
     assert f'href="{new_path(pair)}"' in html
@@ -467,8 +458,7 @@ def feed_events(app, user) -> dict[str, icalendar.Event]:
     return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
 
 
-def test_the_next_planned_check_in_is_in_both_calendars_without_any_notes(app):
-    pair = coaching_pair()
+def test_the_next_planned_check_in_is_in_both_calendars_without_any_notes(pair, app):
     planned = yesterday() + timedelta(days=13)
     older = checkin(pair, held_on=yesterday() - timedelta(days=20), next_checkin_on=yesterday())
     latest = checkin(
@@ -487,16 +477,14 @@ def test_the_next_planned_check_in_is_in_both_calendars_without_any_notes(app):
         assert "Summary text" not in event.to_ical().decode()
 
 
-def test_a_drafts_planned_date_is_in_the_coachs_calendar_only(app):
-    pair = coaching_pair()
+def test_a_drafts_planned_date_is_in_the_coachs_calendar_only(pair, app):
     draft = checkin(pair, shared_at=None, next_checkin_on=yesterday() + timedelta(days=5))
     uid = f"checkin-next-{draft.id}@fellowship"
     assert uid in feed_events(app, pair.coach)
     assert uid not in feed_events(app, pair.fellow)
 
 
-def test_after_reassignment_the_old_coachs_plan_leaves_both_calendars(app):
-    pair = coaching_pair()
+def test_after_reassignment_the_old_coachs_plan_leaves_both_calendars(pair, app):
     saved = checkin(pair, next_checkin_on=yesterday() + timedelta(days=5))
     reassign(pair, member(pair.cohort, CohortRole.COACH))
     uid = f"checkin-next-{saved.id}@fellowship"

@@ -13,7 +13,7 @@ from fellowship.cohorts.models import CohortRole, MembershipStatus
 from fellowship.convenings.models import Convening, ConveningFacilitator, ConveningKind
 from fellowship.db import utcnow
 from fellowship.extensions import db
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.convenings.helpers import (
     AttendanceFactory,
     ConveningFactory,
@@ -23,6 +23,14 @@ from tests.convenings.helpers import (
     utc,
 )
 from tests.factories import CohortFactory, StaffFactory
+
+shared_setup = rows_for_module(cohort_setup)
+
+
+@pytest.fixture
+def setup(shared_setup, request):
+    """What most tests here start from, built once for the module."""
+    return shared_setup.thaw_for(request)
 
 
 def form_data(client, path: str, **overrides) -> dict:
@@ -52,8 +60,9 @@ def count_convenings() -> int:
     [("2026-07-15", 16), ("2026-01-15", 17)],
     ids=["summer", "winter"],
 )
-def test_a_facilitator_schedules_a_convening_in_their_own_time_zone(client, day, stored_hour):
-    setup = cohort_setup()
+def test_a_facilitator_schedules_a_convening_in_their_own_time_zone(
+    setup, client, day, stored_hour
+):
     setup.facilitator.timezone = "America/Los_Angeles"
     db.session.commit()
     sign_in(client, setup.facilitator)
@@ -79,8 +88,7 @@ def test_a_facilitator_schedules_a_convening_in_their_own_time_zone(client, day,
     assert f'value="{day}"' in edit
 
 
-def test_someone_in_another_time_zone_sees_their_own_local_time(client):
-    setup = cohort_setup()
+def test_someone_in_another_time_zone_sees_their_own_local_time(setup, client):
     convening = ConveningFactory(
         cohort_id=setup.cohort.id, starts_at=utc(2026, 7, 15, 16), ends_at=utc(2026, 7, 15, 17)
     )
@@ -90,8 +98,7 @@ def test_someone_in_another_time_zone_sees_their_own_local_time(client):
     assert "America/New York" in page
 
 
-def test_a_multi_day_convening_keeps_its_end_date(client):
-    setup = cohort_setup()
+def test_a_multi_day_convening_keeps_its_end_date(setup, client):
     sign_in(client, StaffFactory(timezone="UTC"))
     path = f"/cohorts/{setup.cohort.id}/convenings/new"
     response = client.post(
@@ -119,9 +126,8 @@ def test_a_multi_day_convening_keeps_its_end_date(client):
     ids=["end-before-start", "script-url", "no-scheme", "missing-title", "bad-time", "bad-date"],
 )
 def test_bad_input_gets_a_message_keeps_what_was_typed_and_changes_nothing(
-    client, overrides, message
+    setup, client, overrides, message
 ):
-    setup = cohort_setup()
     sign_in(client, StaffFactory())
     path = f"/cohorts/{setup.cohort.id}/convenings/new"
     typed = form_data(client, path, location="Typed Place 42", **overrides)
@@ -135,8 +141,7 @@ def test_bad_input_gets_a_message_keeps_what_was_typed_and_changes_nothing(
     assert count_convenings() == 0
 
 
-def test_a_time_that_does_not_exist_is_explained_next_to_the_field(client):
-    setup = cohort_setup()
+def test_a_time_that_does_not_exist_is_explained_next_to_the_field(setup, client):
     sign_in(client, StaffFactory(timezone="America/New_York"))
     path = f"/cohorts/{setup.cohort.id}/convenings/new"
     page = client.post(
@@ -147,8 +152,7 @@ def test_a_time_that_does_not_exist_is_explained_next_to_the_field(client):
 
 
 @pytest.mark.parametrize("role", [CohortRole.FELLOW, CohortRole.COACH, CohortRole.REVIEWER])
-def test_members_other_than_facilitators_cannot_schedule_and_nothing_changes(client, role):
-    setup = cohort_setup()
+def test_members_other_than_facilitators_cannot_schedule_and_nothing_changes(setup, client, role):
     sign_in(client, member(setup.cohort, role))
     path = f"/cohorts/{setup.cohort.id}/convenings/new"
     assert client.get(path).status_code == 403
@@ -158,8 +162,7 @@ def test_members_other_than_facilitators_cannot_schedule_and_nothing_changes(cli
     assert count_convenings() == 0
 
 
-def test_a_facilitator_of_another_cohort_cannot_schedule_here(client):
-    setup = cohort_setup()
+def test_a_facilitator_of_another_cohort_cannot_schedule_here(setup, client):
     other = cohort_setup()
     sign_in(client, other.facilitator)
     path = f"/cohorts/{setup.cohort.id}/convenings/new"
@@ -169,14 +172,12 @@ def test_a_facilitator_of_another_cohort_cannot_schedule_here(client):
     assert count_convenings() == 0
 
 
-def test_a_withdrawn_facilitator_cannot_schedule(client):
-    setup = cohort_setup()
+def test_a_withdrawn_facilitator_cannot_schedule(setup, client):
     sign_in(client, member(setup.cohort, CohortRole.FACILITATOR, MembershipStatus.WITHDRAWN))
     assert client.get(f"/cohorts/{setup.cohort.id}/convenings/new").status_code == 403
 
 
-def test_a_member_of_another_cohort_cannot_see_or_change_a_convening(client):
-    setup = cohort_setup()
+def test_a_member_of_another_cohort_cannot_see_or_change_a_convening(setup, client):
     convening = ConveningFactory(cohort_id=setup.cohort.id, title="Private workshop")
     outsider = member(CohortFactory(), CohortRole.FELLOW)
     sign_in(client, outsider)
@@ -210,8 +211,7 @@ def test_an_unknown_convening_or_cohort_is_not_found(client):
     assert client.get("/cohorts/999999/convenings/new").status_code == 404
 
 
-def test_a_fellow_sees_the_convening_without_edit_buttons_or_attendance(client):
-    setup = cohort_setup()
+def test_a_fellow_sees_the_convening_without_edit_buttons_or_attendance(setup, client):
     convening = ConveningFactory(
         cohort_id=setup.cohort.id,
         title="Book study",
@@ -232,8 +232,7 @@ def test_a_fellow_sees_the_convening_without_edit_buttons_or_attendance(client):
     assert "attendance-heading" not in page
 
 
-def test_a_completed_fellow_still_sees_the_convenings_of_their_cohort(client):
-    setup = cohort_setup()
+def test_a_completed_fellow_still_sees_the_convenings_of_their_cohort(setup, client):
     convening = ConveningFactory(cohort_id=setup.cohort.id, title="Alumni panel")
     sign_in(client, member(setup.cohort, CohortRole.FELLOW, MembershipStatus.COMPLETED))
     assert client.get(f"/convenings/{convening.id}").status_code == 200
@@ -250,8 +249,7 @@ def test_facilitators_and_coaches_see_the_attendance_summary(client):
         assert "1 present of 1 fellows recorded" in page
 
 
-def test_editing_saves_the_changes(client):
-    setup = cohort_setup()
+def test_editing_saves_the_changes(setup, client):
     convening = ConveningFactory(cohort_id=setup.cohort.id, title="Old title")
     sign_in(client, setup.facilitator)
     path = f"/convenings/{convening.id}/edit"
@@ -275,8 +273,7 @@ def test_editing_saves_the_changes(client):
     assert db.session.scalar(sa.select(ConveningFacilitator.user_id)) == setup.facilitator.id
 
 
-def test_a_stale_edit_is_refused_with_a_message_and_keeps_what_was_typed(client):
-    setup = cohort_setup()
+def test_a_stale_edit_is_refused_with_a_message_and_keeps_what_was_typed(setup, client):
     convening = ConveningFactory(cohort_id=setup.cohort.id, title="Original title")
     sign_in(client, setup.facilitator)
     path = f"/convenings/{convening.id}/edit"
@@ -303,8 +300,7 @@ def test_a_stale_edit_is_refused_with_a_message_and_keeps_what_was_typed(client)
     assert db.session.get(Convening, convening.id).title == "My title"
 
 
-def test_deleting_asks_first_then_deletes(client):
-    setup = cohort_setup()
+def test_deleting_asks_first_then_deletes(setup, client):
     convening = ConveningFactory(cohort_id=setup.cohort.id, title="To be removed")
     AttendanceFactory(convening_id=convening.id, user_id=setup.fellows[0].id)
     sign_in(client, StaffFactory())
@@ -319,8 +315,7 @@ def test_deleting_asks_first_then_deletes(client):
     assert count_convenings() == 0
 
 
-def test_deleting_without_the_csrf_token_deletes_nothing(client):
-    setup = cohort_setup()
+def test_deleting_without_the_csrf_token_deletes_nothing(setup, client):
     convening = ConveningFactory(cohort_id=setup.cohort.id)
     sign_in(client, StaffFactory())
     response = client.post(f"/convenings/{convening.id}/delete", data={})
@@ -328,8 +323,7 @@ def test_deleting_without_the_csrf_token_deletes_nothing(client):
     assert count_convenings() == 1
 
 
-def test_a_fellow_cannot_delete_a_convening(client):
-    setup = cohort_setup()
+def test_a_fellow_cannot_delete_a_convening(setup, client):
     convening = ConveningFactory(cohort_id=setup.cohort.id)
     sign_in(client, setup.fellows[0])
     response = client.post(
@@ -361,8 +355,7 @@ class _Tags(HTMLParser):
 
 
 @pytest.mark.parametrize("payload", XSS)
-def test_markdown_in_the_agenda_renders_inert(client, payload):
-    setup = cohort_setup()
+def test_markdown_in_the_agenda_renders_inert(setup, client, payload):
     convening = ConveningFactory(cohort_id=setup.cohort.id, agenda_md=f"Agenda\n\n{payload}")
     sign_in(client, setup.fellows[0])
     page = client.get(f"/convenings/{convening.id}").get_data(as_text=True)
@@ -407,8 +400,7 @@ def test_the_cohort_convenings_page_lists_upcoming_and_past(client):
     assert "present of" not in fellow_page
 
 
-def test_the_new_convening_form_offers_only_active_facilitators_as_checkboxes(client):
-    setup = cohort_setup()
+def test_the_new_convening_form_offers_only_active_facilitators_as_checkboxes(setup, client):
     member(setup.cohort, CohortRole.FACILITATOR, MembershipStatus.WITHDRAWN)
     sign_in(client, StaffFactory())
     page = client.get(f"/cohorts/{setup.cohort.id}/convenings/new").get_data(as_text=True)
@@ -422,8 +414,7 @@ def test_the_new_convening_form_offers_only_active_facilitators_as_checkboxes(cl
     [{"facilitators": ["not-a-number"]}, {"facilitators": ["999999"]}, {"kind": "rave"}],
     ids=["not-a-number", "not-a-facilitator", "unknown-kind"],
 )
-def test_tampered_choices_get_a_message_not_an_error_page(client, tampered):
-    setup = cohort_setup()
+def test_tampered_choices_get_a_message_not_an_error_page(setup, client, tampered):
     sign_in(client, StaffFactory())
     path = f"/cohorts/{setup.cohort.id}/convenings/new"
     response = client.post(path, data=form_data(client, path, **tampered))
@@ -432,8 +423,7 @@ def test_tampered_choices_get_a_message_not_an_error_page(client, tampered):
     assert count_convenings() == 0
 
 
-def test_the_title_is_shown_as_text_not_markup(client):
-    setup = cohort_setup()
+def test_the_title_is_shown_as_text_not_markup(setup, client):
     convening = ConveningFactory(cohort_id=setup.cohort.id, title="<b>Bold</b> & co")
     sign_in(client, StaffFactory())
     page = client.get(f"/convenings/{convening.id}").get_data(as_text=True)

@@ -14,9 +14,18 @@ from fellowship.curriculum import services as authoring
 from fellowship.curriculum.models import ItemKind, ItemProgress, Module, ModuleItem
 from fellowship.db import utcnow
 from fellowship.extensions import db
+from tests.conftest import rows_for_module
 from tests.curriculum.authoring_helpers import item_order, items, modules, order, world
 from tests.curriculum.helpers import ExtensionFactory, ProgressFactory, require_module
 from tests.factories import CohortFactory
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
 
 
 def data(cohort, **overrides) -> authoring.ModuleData:
@@ -55,8 +64,7 @@ def error_of(call, *args, **kwargs) -> authoring.CurriculumError:
         (date(2026, 9, 2), date(2026, 9, 1), False),
     ],
 )
-def test_the_due_date_is_never_before_the_release_date(ctx, release_on, due_on, ok):
-    w = world()
+def test_the_due_date_is_never_before_the_release_date(w, ctx, release_on, due_on, ok):
     change = data(w.cohort, release_on=release_on, due_on=due_on)
     if ok:
         module = authoring.create_module(w.staff, w.cohort, change)
@@ -72,8 +80,7 @@ def test_the_due_date_is_never_before_the_release_date(ctx, release_on, due_on, 
     ("minutes", "ok"),
     [(None, True), (1, True), (6000, True), (0, False), (6001, False), (-5, False)],
 )
-def test_the_estimated_time_is_from_1_to_6000_minutes(ctx, minutes, ok):
-    w = world()
+def test_the_estimated_time_is_from_1_to_6000_minutes(w, ctx, minutes, ok):
     change = data(w.cohort, estimated_minutes=minutes)
     if ok:
         assert authoring.create_module(w.staff, w.cohort, change).estimated_minutes == minutes
@@ -87,8 +94,7 @@ def test_the_estimated_time_is_from_1_to_6000_minutes(ctx, minutes, ok):
     ("title", "field_ok"),
     [("", False), ("   ", False), ("x" * 200, True), ("x" * 201, False), ("  Trimmed  ", True)],
 )
-def test_a_module_needs_a_title_of_at_most_200_characters(ctx, title, field_ok):
-    w = world()
+def test_a_module_needs_a_title_of_at_most_200_characters(w, ctx, title, field_ok):
     if field_ok:
         module = authoring.create_module(w.staff, w.cohort, data(w.cohort, title=title))
         assert module.title == title.strip()
@@ -97,8 +103,7 @@ def test_a_module_needs_a_title_of_at_most_200_characters(ctx, title, field_ok):
         assert error.field == "title"
 
 
-def test_a_module_belongs_to_a_strand_of_its_own_cohort(ctx):
-    w = world()
+def test_a_module_belongs_to_a_strand_of_its_own_cohort(w, ctx):
     other = CohortFactory()
     for strand_id in (None, other.strands[0].id):
         error = error_of(
@@ -107,8 +112,7 @@ def test_a_module_belongs_to_a_strand_of_its_own_cohort(ctx):
         assert error.field == "strand"
 
 
-def test_prerequisites_are_modules_of_the_same_cohort(ctx):
-    w = world()
+def test_prerequisites_are_modules_of_the_same_cohort(w, ctx):
     other = CohortFactory()
     (foreign,) = modules(other, ["Elsewhere"])
     error = error_of(
@@ -151,8 +155,7 @@ CYCLES = [
     [case[1:] for case in CYCLES],
     ids=[case[0] for case in CYCLES],
 )
-def test_prerequisites_never_form_a_cycle(ctx, edges, edited, requires, named):
-    w = world()
+def test_prerequisites_never_form_a_cycle(w, ctx, edges, edited, requires, named):
     by_title = {m.title: m for m in modules(w.cohort, ["A", "B", "C", "D"])}
     for module, needed in edges:
         require_module(by_title[module], by_title[needed])
@@ -176,8 +179,7 @@ def test_prerequisites_never_form_a_cycle(ctx, edges, edited, requires, named):
     assert stored == sorted(by_title[b].id for a, b in edges if a == edited)
 
 
-def test_an_edit_saved_from_an_old_form_is_refused_as_stale(ctx):
-    w = world()
+def test_an_edit_saved_from_an_old_form_is_refused_as_stale(w, ctx):
     (module,) = modules(w.cohort, ["Coalition mapping"])
     opened_at = module.version
     authoring.update_module(w.staff, module, data(w.cohort, title="First save"), version=opened_at)
@@ -193,8 +195,7 @@ def test_an_edit_saved_from_an_old_form_is_refused_as_stale(ctx):
 # Positions --------------------------------------------------------------------------------
 
 
-def test_a_new_module_goes_to_the_end_even_after_a_gap(ctx):
-    w = world()
+def test_a_new_module_goes_to_the_end_even_after_a_gap(w, ctx):
     _a, b = modules(w.cohort, ["A", "B"])
     b.position = 7  # an old gap, as from a crash mid-way
     db.session.commit()
@@ -214,8 +215,7 @@ MOVES = [
 
 
 @pytest.mark.parametrize(("title", "direction", "expected", "moved"), MOVES)
-def test_moving_a_module_swaps_it_with_its_neighbour(ctx, title, direction, expected, moved):
-    w = world()
+def test_moving_a_module_swaps_it_with_its_neighbour(w, ctx, title, direction, expected, moved):
     by_title = {m.title: m for m in modules(w.cohort, ["A", "B", "C", "D"])}
     versions = {m.id: m.version for m in by_title.values()}
     assert authoring.move_module(w.staff, by_title[title], direction) is moved
@@ -229,16 +229,14 @@ def test_moving_a_module_swaps_it_with_its_neighbour(ctx, title, direction, expe
     ("deleted", "expected"),
     [("A", ["B", "C", "D"]), ("B", ["A", "C", "D"]), ("D", ["A", "B", "C"])],
 )
-def test_positions_stay_in_order_after_a_module_is_deleted(ctx, deleted, expected):
-    w = world()
+def test_positions_stay_in_order_after_a_module_is_deleted(w, ctx, deleted, expected):
     by_title = {m.title: m for m in modules(w.cohort, ["A", "B", "C", "D"])}
     authoring.delete_module(w.staff, by_title[deleted])
     db.session.commit()
     assert order(w.cohort.id) == list(enumerate(expected))
 
 
-def test_deleting_a_module_takes_its_items_progress_extensions_and_prerequisites(ctx):
-    w = world()
+def test_deleting_a_module_takes_its_items_progress_extensions_and_prerequisites(w, ctx):
     a, b = modules(w.cohort, ["A", "B"])
     require_module(b, a)
     reading, reflection = items(a, ["Read", "Reflect"])
@@ -269,8 +267,7 @@ def test_deleting_a_module_takes_its_items_progress_extensions_and_prerequisites
         ("Three", "down", ["One", "Two", "Three"]),
     ],
 )
-def test_moving_an_item_swaps_it_with_its_neighbour(ctx, title, direction, expected):
-    w = world()
+def test_moving_an_item_swaps_it_with_its_neighbour(w, ctx, title, direction, expected):
     (module,) = modules(w.cohort, ["A"])
     by_title = {i.title: i for i in items(module, ["One", "Two", "Three"])}
     authoring.move_item(w.staff, by_title[title], direction)
@@ -278,8 +275,7 @@ def test_moving_an_item_swaps_it_with_its_neighbour(ctx, title, direction, expec
     assert item_order(module.id) == list(enumerate(expected))
 
 
-def test_items_are_added_at_the_end_and_renumbered_after_a_delete(ctx):
-    w = world()
+def test_items_are_added_at_the_end_and_renumbered_after_a_delete(w, ctx):
     (module,) = modules(w.cohort, ["A"])
     one, _two = items(module, ["One", "Two"])
     authoring.create_item(
@@ -315,8 +311,7 @@ URLS = [
 
 @pytest.mark.parametrize(("url", "problem"), URLS)
 @pytest.mark.parametrize("kind", [ItemKind.LINK, ItemKind.VIDEO])
-def test_links_and_videos_accept_only_http_and_https_addresses(ctx, kind, url, problem):
-    w = world()
+def test_links_and_videos_accept_only_http_and_https_addresses(w, ctx, kind, url, problem):
     (module,) = modules(w.cohort, ["A"])
     change = authoring.ItemData(title="Watch this", url=url, body_md="About 10 minutes.")
     if problem is None:
@@ -340,15 +335,13 @@ def test_links_and_videos_accept_only_http_and_https_addresses(ctx, kind, url, p
         (ItemKind.LINK, {"title": "Site", "url": None}, "url"),
     ],
 )
-def test_each_kind_of_item_needs_its_content(ctx, kind, change, field):
-    w = world()
+def test_each_kind_of_item_needs_its_content(w, ctx, kind, change, field):
     (module,) = modules(w.cohort, ["A"])
     error = error_of(authoring.create_item, w.staff, module, kind, authoring.ItemData(**change))
     assert error.field == field
 
 
-def test_an_item_edit_saved_from_an_old_form_is_refused_as_stale(ctx):
-    w = world()
+def test_an_item_edit_saved_from_an_old_form_is_refused_as_stale(w, ctx):
     (module,) = modules(w.cohort, ["A"])
     (item,) = items(module, ["Read"])
     opened_at = item.version
@@ -367,8 +360,7 @@ def test_an_item_edit_saved_from_an_old_form_is_refused_as_stale(ctx):
     assert db.session.get(ModuleItem, item.id).title == "New"
 
 
-def test_an_optional_item_stays_optional(ctx):
-    w = world()
+def test_an_optional_item_stays_optional(w, ctx):
     (module,) = modules(w.cohort, ["A"])
     item = authoring.create_item(
         w.staff,

@@ -17,10 +17,19 @@ from fellowship import uploads
 from fellowship.curriculum.models import ItemKind, ModuleItem
 from fellowship.extensions import db
 from fellowship.uploads import StoredFile
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.curriculum.authoring_helpers import modules, world
 from tests.curriculum.helpers import ItemFactory
 from tests.upload_attacks import Attack, attacks, valid_docx, valid_pdf
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
+
 
 LIMIT = 256 * 1024
 ATTACKS = attacks(LIMIT)
@@ -53,8 +62,7 @@ def new_file_path(module) -> str:
     return f"/modules/{module.id}/items/new?kind=file"
 
 
-def test_the_file_form_says_which_files_and_how_large(client):
-    w = world()
+def test_the_file_form_says_which_files_and_how_large(w, client):
     (module,) = modules(w.cohort, ["Slides"])
     sign_in(client, w.facilitator)
     response = client.get(new_file_path(module))
@@ -70,9 +78,8 @@ def test_the_file_form_says_which_files_and_how_large(client):
 
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if a.refused], ids=lambda a: a.name)
 def test_each_hostile_upload_is_refused_next_to_the_field_and_nothing_is_kept(
-    client, upload_dir: Path, attack: Attack
+    w, client, upload_dir: Path, attack: Attack
 ):
-    w = world()
     (module,) = modules(w.cohort, ["Slides"])
     sign_in(client, w.facilitator)
     path = new_file_path(module)
@@ -98,8 +105,7 @@ def test_each_hostile_upload_is_refused_next_to_the_field_and_nothing_is_kept(
 
 
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if not a.refused], ids=lambda a: a.name)
-def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(client, attack: Attack):
-    w = world()
+def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(w, client, attack: Attack):
     (module,) = modules(w.cohort, ["Slides"])
     sign_in(client, w.staff)
     path = new_file_path(module)
@@ -118,8 +124,7 @@ def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(client, attack: A
     assert stored.original_name == attack.cleaned_name
 
 
-def test_a_valid_pdf_is_stored_and_its_item_created(client, app: Flask, upload_dir: Path):
-    w = world()
+def test_a_valid_pdf_is_stored_and_its_item_created(w, client, app: Flask, upload_dir: Path):
     (module,) = modules(w.cohort, ["Slides"])
     sign_in(client, w.facilitator)
     path = new_file_path(module)
@@ -150,8 +155,7 @@ def test_a_valid_pdf_is_stored_and_its_item_created(client, app: Flask, upload_d
     assert "coalition map.pdf" in html
 
 
-def test_a_file_upload_without_the_csrf_token_is_refused(client, upload_dir: Path):
-    w = world()
+def test_a_file_upload_without_the_csrf_token_is_refused(w, client, upload_dir: Path):
     (module,) = modules(w.cohort, ["Slides"])
     sign_in(client, w.staff)
     files_before = files_under(upload_dir)
@@ -167,8 +171,7 @@ def test_a_file_upload_without_the_csrf_token_is_refused(client, upload_dir: Pat
     assert files_under(upload_dir) == files_before
 
 
-def test_a_new_file_item_needs_a_file(client):
-    w = world()
+def test_a_new_file_item_needs_a_file(w, client):
     (module,) = modules(w.cohort, ["Slides"])
     sign_in(client, w.staff)
     path = new_file_path(module)
@@ -202,8 +205,7 @@ def _file_item(app: Flask, module_id: int, staff_id: int) -> ModuleItem:
     )
 
 
-def test_editing_a_file_item_keeps_its_file_unless_a_new_one_is_chosen(client, app: Flask):
-    w = world()
+def test_editing_a_file_item_keeps_its_file_unless_a_new_one_is_chosen(w, client, app: Flask):
     (module,) = modules(w.cohort, ["Slides"])
     item = _file_item(app, module.id, w.staff.id)
     first_file = item.stored_file_id
@@ -240,8 +242,7 @@ def test_editing_a_file_item_keeps_its_file_unless_a_new_one_is_chosen(client, a
     assert db.session.get(StoredFile, item.stored_file_id).original_name == "agenda v2.docx"
 
 
-def test_a_refused_replacement_keeps_the_current_file(client, app: Flask):
-    w = world()
+def test_a_refused_replacement_keeps_the_current_file(w, client, app: Flask):
     (module,) = modules(w.cohort, ["Slides"])
     item = _file_item(app, module.id, w.staff.id)
     first_file = item.stored_file_id
@@ -266,8 +267,9 @@ def test_a_refused_replacement_keeps_the_current_file(client, app: Flask):
     assert (item.title, item.stored_file_id) == ("Slides-file", first_file)
 
 
-def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(client, upload_dir: Path):
-    w = world()
+def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(
+    w, client, upload_dir: Path
+):
     (module,) = modules(w.cohort, ["Slides"])
     sign_in(client, w.staff)
     path = new_file_path(module)

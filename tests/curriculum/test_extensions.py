@@ -14,10 +14,18 @@ from fellowship.cohorts.models import CohortRole, CohortStatus, MembershipStatus
 from fellowship.curriculum import facilitation_services as services
 from fellowship.curriculum.models import DueDateExtension
 from fellowship.extensions import db
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.curriculum.facilitation_helpers import ahead, member, module, running_cohort, world
 from tests.curriculum.helpers import ExtensionFactory
 from tests.factories import AdminFactory, StaffFactory, UserFactory
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
 
 
 def extensions() -> list[DueDateExtension]:
@@ -53,8 +61,7 @@ def audit_rows(action: str) -> list[AuditEvent]:
         ("a reason of 501 characters", "reason", "The reason can be at most 500 characters."),
     ],
 )
-def test_the_extension_rules(ctx, case, field, message):
-    w = world()
+def test_the_extension_rules(w, ctx, case, field, message):
     due = w.module.due_on
     fellow_id = w.fellow.id
     new_date = due + timedelta(days=1)
@@ -100,8 +107,7 @@ def test_the_extension_rules(ctx, case, field, message):
     assert audit_rows("extension_granted") == []
 
 
-def test_granting_again_replaces_the_date_in_one_row_and_audits_both_dates(ctx):
-    w = world()
+def test_granting_again_replaces_the_date_in_one_row_and_audits_both_dates(w, ctx):
     first_date = w.module.due_on + timedelta(days=7)
     second_date = w.module.due_on + timedelta(days=21)
     services.grant_extension(w.facilitator, w.module, w.fellow.id, first_date, "Surgery")
@@ -121,8 +127,7 @@ def test_granting_again_replaces_the_date_in_one_row_and_audits_both_dates(ctx):
     assert second.details["module_id"] == w.module.id
 
 
-def test_removing_an_extension_audits_the_date_it_had(ctx):
-    w = world()
+def test_removing_an_extension_audits_the_date_it_had(w, ctx):
     extension = ExtensionFactory(module_id=w.module.id, fellow_id=w.fellow.id, due_on=ahead(40))
     services.remove_extension(w.facilitator, extension)
     db.session.commit()
@@ -151,8 +156,7 @@ def grant(client, w, **data):
     return client.post(url(w), data=form)
 
 
-def test_the_page_lists_the_fellows_with_their_extensions_and_a_labelled_form(client):
-    w = world()
+def test_the_page_lists_the_fellows_with_their_extensions_and_a_labelled_form(w, client):
     ExtensionFactory(
         module_id=w.module.id,
         fellow_id=w.other_fellow.id,
@@ -189,15 +193,13 @@ def test_the_page_lists_the_fellows_with_their_extensions_and_a_labelled_form(cl
     assert "Cora Coach" not in select
 
 
-def test_a_link_from_a_fellow_preselects_them(client):
-    w = world()
+def test_a_link_from_a_fellow_preselects_them(w, client):
     sign_in(client, w.facilitator)
     html = client.get(f"{url(w)}?fellow={w.other_fellow.id}").get_data(as_text=True)
     assert re.search(rf'<option selected value="{w.other_fellow.id}">', html)
 
 
-def test_a_facilitator_grants_changes_and_removes_an_extension(client):
-    w = world()
+def test_a_facilitator_grants_changes_and_removes_an_extension(w, client):
     sign_in(client, w.facilitator)
     response = grant(client, w)
     assert response.status_code == 302
@@ -231,8 +233,7 @@ def test_a_facilitator_grants_changes_and_removes_an_extension(client):
         ({"reason": "x" * 501}, "reason", "The reason can be at most 500 characters."),
     ],
 )
-def test_bad_input_is_refused_next_to_the_field_and_kept(client, data, field, message):
-    w = world()
+def test_bad_input_is_refused_next_to_the_field_and_kept(w, client, data, field, message):
     if data.get("due_on") == "BEFORE":
         data = {"due_on": (w.module.due_on - timedelta(days=1)).isoformat()}
     if data.get("fellow") == "COACH":
@@ -250,8 +251,7 @@ def test_bad_input_is_refused_next_to_the_field_and_kept(client, data, field, me
     assert audit_rows("extension_granted") == []
 
 
-def test_a_module_without_a_due_date_cannot_have_extensions(client):
-    w = world()
+def test_a_module_without_a_due_date_cannot_have_extensions(w, client):
     open_ended = module(w.cohort, "Open-ended", due_on=None)
     sign_in(client, w.facilitator)
     html = client.get(f"/modules/{open_ended.id}/extensions").get_data(as_text=True)
@@ -283,8 +283,7 @@ def test_a_module_without_a_due_date_cannot_have_extensions(client):
         ("member without membership", False),
     ],
 )
-def test_who_may_grant_and_remove_extensions(client, who, allowed):
-    w = world()
+def test_who_may_grant_and_remove_extensions(w, client, who, allowed):
     existing = ExtensionFactory(module_id=w.module.id, fellow_id=w.other_fellow.id)
     viewer = {
         "facilitator": lambda: w.facilitator,
@@ -311,8 +310,7 @@ def test_who_may_grant_and_remove_extensions(client, who, allowed):
         assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == 0
 
 
-def test_nobody_grants_extensions_in_an_archived_cohort(client):
-    w = world()
+def test_nobody_grants_extensions_in_an_archived_cohort(w, client):
     w.cohort.status = CohortStatus.ARCHIVED
     db.session.commit()
     sign_in(client, StaffFactory())
@@ -321,8 +319,7 @@ def test_nobody_grants_extensions_in_an_archived_cohort(client):
     assert extensions() == []
 
 
-def test_an_unknown_extension_is_not_found(client):
-    w = world()
+def test_an_unknown_extension_is_not_found(w, client):
     sign_in(client, w.facilitator)
     token = csrf_token(client)
     assert client.post("/extensions/999999/delete", data={"csrf_token": token}).status_code == 404

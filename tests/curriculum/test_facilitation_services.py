@@ -10,8 +10,17 @@ from fellowship.curriculum.models import ItemProgress
 from fellowship.extensions import db
 from fellowship.mail import OutboxMessage
 from fellowship.notifications.models import Notification
+from tests.conftest import rows_for_module
 from tests.curriculum.facilitation_helpers import reflection, world
 from tests.factories import StaffFactory
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
 
 
 def outbox() -> list[OutboxMessage]:
@@ -26,8 +35,7 @@ def outbox() -> list[OutboxMessage]:
         ("x" * 20_001, "Feedback can be at most 20,000 characters."),
     ],
 )
-def test_feedback_must_say_something_and_not_too_much(ctx, text, message):
-    w = world()
+def test_feedback_must_say_something_and_not_too_much(w, ctx, text, message):
     row = reflection(w.item, w.fellow)
     with pytest.raises(services.CurriculumError) as raised:
         services.give_feedback(w.facilitator, row, text, row.version)
@@ -39,23 +47,20 @@ def test_feedback_must_say_something_and_not_too_much(ctx, text, message):
     assert outbox() == []
 
 
-def test_feedback_of_exactly_the_limit_is_saved(ctx):
-    w = world()
+def test_feedback_of_exactly_the_limit_is_saved(w, ctx):
     row = reflection(w.item, w.fellow)
     assert services.give_feedback(w.facilitator, row, "y" * 20_000, row.version) is True
     assert len(row.feedback_md) == 20_000
 
 
-def test_a_draft_cannot_have_feedback(ctx):
-    w = world()
+def test_a_draft_cannot_have_feedback(w, ctx):
     row = reflection(w.item, w.fellow, submitted=None)
     with pytest.raises(services.CurriculumError) as raised:
         services.give_feedback(w.facilitator, row, "Good start.", row.version)
     assert "not submitted" in raised.value.message
 
 
-def test_the_first_feedback_is_saved_with_its_author_and_queues_one_email(ctx):
-    w = world()
+def test_the_first_feedback_is_saved_with_its_author_and_queues_one_email(w, ctx):
     row = reflection(w.item, w.fellow)
     first = services.give_feedback(w.facilitator, row, "  Strong analysis.  ", row.version)
     db.session.commit()
@@ -73,8 +78,7 @@ def test_the_first_feedback_is_saved_with_its_author_and_queues_one_email(ctx):
     assert "Strong analysis." not in message.text  # the feedback is read in the app
 
 
-def test_changing_feedback_later_updates_it_without_a_second_email(ctx):
-    w = world()
+def test_changing_feedback_later_updates_it_without_a_second_email(w, ctx):
     row = reflection(w.item, w.fellow)
     services.give_feedback(w.facilitator, row, "Strong analysis.", row.version)
     db.session.commit()
@@ -89,8 +93,7 @@ def test_changing_feedback_later_updates_it_without_a_second_email(ctx):
     assert len(outbox()) == 1
 
 
-def test_a_stale_form_after_the_fellow_revised_says_so_and_saves_nothing(ctx):
-    w = world()
+def test_a_stale_form_after_the_fellow_revised_says_so_and_saves_nothing(w, ctx):
     row = reflection(w.item, w.fellow)
     opened_at = row.version
     row.response_md = "Revised: the parents' association and the union."
@@ -107,8 +110,7 @@ def test_a_stale_form_after_the_fellow_revised_says_so_and_saves_nothing(ctx):
     assert outbox() == []
 
 
-def test_a_stale_form_after_another_facilitator_gave_feedback_says_who_changed_it(ctx):
-    w = world()
+def test_a_stale_form_after_another_facilitator_gave_feedback_says_who_changed_it(w, ctx):
     row = reflection(w.item, w.fellow)
     opened_at = row.version
     services.give_feedback(StaffFactory(), row, "Theirs.", row.version)
@@ -122,15 +124,13 @@ def test_a_stale_form_after_another_facilitator_gave_feedback_says_who_changed_i
     assert len(outbox()) == 1
 
 
-def test_a_missing_version_counts_as_stale(ctx):
-    w = world()
+def test_a_missing_version_counts_as_stale(w, ctx):
     row = reflection(w.item, w.fellow)
     with pytest.raises(services.StaleReflection):
         services.give_feedback(w.facilitator, row, "Good.", None)
 
 
-def test_the_email_is_in_the_fellows_language(ctx):
-    w = world()
+def test_the_email_is_in_the_fellows_language(w, ctx):
     w.fellow.locale = "es"
     db.session.commit()
     row = reflection(w.item, w.fellow)

@@ -19,9 +19,19 @@ from fellowship.cycles.models import Goal, GoalStatus, Measurement, SupportActiv
 from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.uploads import StoredFile
+from tests.conftest import rows_for_module
 from tests.cycles.goal_helpers import snapshot, world
 from tests.cycles.helpers import GoalFactory, MeasurementFactory, SupportFactory
 from tests.upload_attacks import valid_pdf
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
+
 
 # Numbers --------------------------------------------------------------------------------------
 
@@ -150,9 +160,8 @@ def data(**overrides) -> rules.GoalData:
     ],
 )
 def test_the_target_must_be_on_the_side_of_the_baseline_the_direction_says(
-    ctx, direction, baseline, target, problem
+    w, ctx, direction, baseline, target, problem
 ):
-    w = world()
     context = queries.load_cycle(w.cycle.id)
     attempt = data(direction=direction, baseline_value=baseline, target_value=target)
     if problem is None:
@@ -194,8 +203,7 @@ def test_the_target_must_be_on_the_side_of_the_baseline_the_direction_says(
         ({"baseline_on": date(2027, 6, 30), "due_on": None}, "baseline_on"),
     ],
 )
-def test_a_goal_with_a_bad_field_is_refused_next_to_that_field(ctx, changes, field):
-    w = world()
+def test_a_goal_with_a_bad_field_is_refused_next_to_that_field(w, ctx, changes, field):
     before = snapshot()
     with pytest.raises(rules.GoalError) as refused:
         rules.create_goal(w.team.lead, queries.load_cycle(w.cycle.id), data(**changes))
@@ -207,15 +215,13 @@ def test_a_goal_with_a_bad_field_is_refused_next_to_that_field(ctx, changes, fie
 @pytest.mark.parametrize(
     "due_on", [None, date(2026, 7, 1), date(2027, 6, 30), date(2028, 6, 30)], ids=str
 )
-def test_the_due_date_may_be_in_the_school_year_or_up_to_a_year_after(ctx, due_on):
-    w = world()
+def test_the_due_date_may_be_in_the_school_year_or_up_to_a_year_after(w, ctx, due_on):
     attempt = data(due_on=due_on, baseline_on=date(2026, 6, 15))
     goal = rules.create_goal(w.team.lead, queries.load_cycle(w.cycle.id), attempt)
     assert goal.due_on == due_on
 
 
-def test_a_new_goal_goes_last_and_is_audited(ctx):
-    w = world()
+def test_a_new_goal_goes_last_and_is_audited(w, ctx):
     goal = rules.create_goal(w.team.lead, queries.load_cycle(w.cycle.id), data(title=" Ours "))
     assert goal.title == "Ours"
     assert goal.position == w.goal.position + 1
@@ -229,8 +235,7 @@ def test_a_new_goal_goes_last_and_is_audited(ctx):
     assert event.details["direction"] == "raise"
 
 
-def test_an_edit_on_a_stale_version_changes_nothing(ctx):
-    w = world()
+def test_an_edit_on_a_stale_version_changes_nothing(w, ctx):
     context = queries.load_cycle(w.cycle.id)
     opened = w.goal.version
     rules.update_goal(w.team.lead, context, w.goal, data(title="First"), version=opened)
@@ -244,8 +249,7 @@ def test_an_edit_on_a_stale_version_changes_nothing(ctx):
     assert db.session.get(Goal, w.goal.id).title == "First"
 
 
-def test_an_edit_records_what_changed(ctx):
-    w = world()
+def test_an_edit_records_what_changed(w, ctx):
     goal = w.goal
     rules.update_goal(
         w.team.liaison,
@@ -263,8 +267,7 @@ def test_an_edit_records_what_changed(ctx):
 # A status set by hand ---------------------------------------------------------------------------
 
 
-def test_a_status_set_by_hand_needs_a_reason_and_is_kept_with_who_and_when(ctx):
-    w = world()
+def test_a_status_set_by_hand_needs_a_reason_and_is_kept_with_who_and_when(w, ctx):
     goal = w.goal
     with pytest.raises(rules.GoalError) as refused:
         rules.set_override(w.team.lead, goal, "on_track", "  ", version=goal.version)
@@ -293,8 +296,7 @@ def test_a_status_set_by_hand_needs_a_reason_and_is_kept_with_who_and_when(ctx):
 
 
 @pytest.mark.parametrize("action", ["set", "clear"])
-def test_a_status_change_on_a_stale_version_is_refused(ctx, action):
-    w = world()
+def test_a_status_change_on_a_stale_version_is_refused(w, ctx, action):
     goal = w.goal
     before = snapshot()
     if action == "set":
@@ -335,8 +337,7 @@ TODAY = date(2026, 11, 29)
         ({"evidence_url": "https://example.org/a b"}, "evidence_url"),
     ],
 )
-def test_a_bad_measurement_is_refused_next_to_its_field(ctx, changes, field):
-    w = world()
+def test_a_bad_measurement_is_refused_next_to_its_field(w, ctx, changes, field):
     before = snapshot()
     with pytest.raises(rules.GoalError) as refused:
         rules.record_measurement(w.team.member, w.goal, reading(**changes), today=TODAY)
@@ -348,16 +349,14 @@ def test_a_bad_measurement_is_refused_next_to_its_field(ctx, changes, field):
 @pytest.mark.parametrize(
     "measured_on", [date(1950, 1, 1), TODAY, TODAY + timedelta(days=1)], ids=str
 )
-def test_a_measurement_may_be_dated_from_1950_to_tomorrow(ctx, measured_on):
-    w = world()
+def test_a_measurement_may_be_dated_from_1950_to_tomorrow(w, ctx, measured_on):
     measurement = rules.record_measurement(
         w.team.member, w.goal, reading(measured_on=measured_on), today=TODAY
     )
     assert measurement.measured_on == measured_on
 
 
-def test_a_measurement_with_a_link_is_recorded_audited_and_leaves_the_goal_alone(ctx):
-    w = world()
+def test_a_measurement_with_a_link_is_recorded_audited_and_leaves_the_goal_alone(w, ctx):
     version = w.goal.version
     measurement = rules.record_measurement(
         w.team.member,
@@ -379,8 +378,7 @@ def test_a_measurement_with_a_link_is_recorded_audited_and_leaves_the_goal_alone
     assert event.details["goal_id"] == w.goal.id
 
 
-def test_a_measurement_takes_a_file_or_a_link_not_both(ctx):
-    w = world()
+def test_a_measurement_takes_a_file_or_a_link_not_both(w, ctx):
     upload = FileStorage(io.BytesIO(valid_pdf()), filename="report.pdf")
     before = snapshot()
     with pytest.raises(rules.GoalError) as refused:
@@ -394,8 +392,7 @@ def test_a_measurement_takes_a_file_or_a_link_not_both(ctx):
     assert snapshot() == before
 
 
-def test_removing_a_measurement_removes_its_evidence_file(ctx):
-    w = world()
+def test_removing_a_measurement_removes_its_evidence_file(w, ctx):
     upload = FileStorage(io.BytesIO(valid_pdf()), filename="report.pdf")
     measurement = rules.record_measurement(w.team.member, w.goal, reading(upload=upload))
     file_id = measurement.evidence_file_id
@@ -407,8 +404,7 @@ def test_removing_a_measurement_removes_its_evidence_file(ctx):
     assert event.action == "cycle.measurement_deleted"
 
 
-def test_removing_a_goal_removes_its_measurements_and_unlinks_support(ctx):
-    w = world()
+def test_removing_a_goal_removes_its_measurements_and_unlinks_support(w, ctx):
     keep = GoalFactory(cycle_id=w.cycle.id)
     MeasurementFactory(goal_id=keep.id)
     upload = FileStorage(io.BytesIO(valid_pdf()), filename="report.pdf")

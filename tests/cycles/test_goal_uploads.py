@@ -17,10 +17,19 @@ from fellowship import uploads
 from fellowship.cycles.models import Measurement
 from fellowship.extensions import db
 from fellowship.uploads import StoredFile
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.cycles.goal_helpers import PEOPLE, snapshot, world
 from tests.cycles.helpers import GoalFactory, MeasurementFactory
 from tests.upload_attacks import Attack, attacks, valid_docx, valid_pdf, valid_png
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
+
 
 LIMIT = 256 * 1024
 ATTACKS = attacks(LIMIT)
@@ -63,8 +72,7 @@ def post_measurement(client, w, value, token: str | bool | None = None, **fields
     return client.post(form_path(w), data=data, content_type="multipart/form-data")
 
 
-def test_the_form_says_which_files_and_how_large(client):
-    w = world()
+def test_the_form_says_which_files_and_how_large(w, client):
     sign_in(client, w.team.member)
     html = client.get(form_path(w)).get_data(as_text=True)
     assert f'accept="{uploads.accept_attribute(uploads.DOCUMENTS_AND_IMAGES)}"' in html
@@ -75,9 +83,8 @@ def test_the_form_says_which_files_and_how_large(client):
 
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if a.refused], ids=lambda a: a.name)
 def test_each_hostile_upload_is_refused_next_to_the_field_and_nothing_is_kept(
-    client, upload_dir: Path, attack: Attack
+    w, client, upload_dir: Path, attack: Attack
 ):
-    w = world()
     sign_in(client, w.team.member)
     token = csrf_token(client)
     files_before, before = files_under(upload_dir), snapshot()
@@ -93,8 +100,7 @@ def test_each_hostile_upload_is_refused_next_to_the_field_and_nothing_is_kept(
 
 
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if not a.refused], ids=lambda a: a.name)
-def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(client, attack: Attack):
-    w = world()
+def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(w, client, attack: Attack):
     sign_in(client, w.team.member)
     response = post_measurement(client, w, attack.form_value())
     assert response.status_code == 302
@@ -103,8 +109,9 @@ def test_a_file_with_a_hostile_name_is_kept_under_a_clean_name(client, attack: A
     assert stored.original_name == attack.cleaned_name
 
 
-def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(client, upload_dir: Path):
-    w = world()
+def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(
+    w, client, upload_dir: Path
+):
     sign_in(client, w.team.member)
     token = csrf_token(client)
     files_before, before = files_under(upload_dir), snapshot()
@@ -115,8 +122,7 @@ def test_a_request_far_over_the_limit_is_refused_before_anything_is_read(client,
     assert snapshot() == before
 
 
-def test_an_upload_without_the_csrf_token_is_refused(client, upload_dir: Path):
-    w = world()
+def test_an_upload_without_the_csrf_token_is_refused(w, client, upload_dir: Path):
     sign_in(client, w.team.member)
     files_before, before = files_under(upload_dir), snapshot()
     response = post_measurement(client, w, (io.BytesIO(valid_pdf()), "a.pdf", ""), token=False)
@@ -126,8 +132,7 @@ def test_an_upload_without_the_csrf_token_is_refused(client, upload_dir: Path):
     assert snapshot() == before
 
 
-def test_a_file_and_a_link_together_are_refused(client, upload_dir: Path):
-    w = world()
+def test_a_file_and_a_link_together_are_refused(w, client, upload_dir: Path):
     sign_in(client, w.team.member)
     files_before, before = files_under(upload_dir), snapshot()
     response = post_measurement(
@@ -151,9 +156,8 @@ def test_a_file_and_a_link_together_are_refused(client, upload_dir: Path):
     ],
 )
 def test_evidence_is_stored_and_downloaded_back_byte_for_byte(
-    client, upload_dir: Path, name, data, kind
+    w, client, upload_dir: Path, name, data, kind
 ):
-    w = world()
     sign_in(client, w.team.member)
     files_before = files_under(upload_dir)
     response = post_measurement(client, w, (io.BytesIO(data), name, "application/octet-stream"))
@@ -178,8 +182,7 @@ def test_evidence_is_stored_and_downloaded_back_byte_for_byte(
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_evidence_downloads_only_for_readers_of_that_cycle(client, who):
-    w = world()
+def test_evidence_downloads_only_for_readers_of_that_cycle(w, client, who):
     sign_in(client, w.team.member)
     post_measurement(client, w, (io.BytesIO(valid_pdf()), "count.pdf", ""))
     measurement = db.session.scalars(sa.select(Measurement)).one()
@@ -189,8 +192,7 @@ def test_evidence_downloads_only_for_readers_of_that_cycle(client, who):
     assert response.status_code == (200 if who in READERS else 403)
 
 
-def test_evidence_is_not_reachable_through_another_cycle(client):
-    w = world()
+def test_evidence_is_not_reachable_through_another_cycle(w, client):
     sign_in(client, w.team.member)
     post_measurement(client, w, (io.BytesIO(valid_pdf()), "count.pdf", ""))
     measurement = db.session.scalars(sa.select(Measurement)).one()

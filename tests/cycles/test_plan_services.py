@@ -21,6 +21,7 @@ from fellowship.cycles.models import (
     PdsaDecision,
 )
 from fellowship.extensions import db
+from tests.conftest import rows_for_module
 from tests.cycles.helpers import (
     CycleFactory,
     DriverFactory,
@@ -31,6 +32,15 @@ from tests.cycles.helpers import (
 )
 from tests.cycles.plan_helpers import actions, diagram, siblings
 from tests.factories import StaffFactory
+
+shared_team = rows_for_module(cycle_with_team)
+
+
+@pytest.fixture
+def team(shared_team, request):
+    """What most tests here start from, built once for the module."""
+    return shared_team.thaw_for(request)
+
 
 TODAY = date(2026, 11, 20)
 
@@ -116,8 +126,7 @@ def test_the_stage_move_records_where_from_and_where_to():
         (DriverKind.CHANGE_IDEA, None, False),
     ],
 )
-def test_a_drivers_kind_is_decided_by_where_it_sits(parent_kind, kind, allowed):
-    team = cycle_with_team()
+def test_a_drivers_kind_is_decided_by_where_it_sits(team, parent_kind, kind, allowed):
     cycle = team.cycle
     parent = None
     if parent_kind == DriverKind.PRIMARY:
@@ -151,21 +160,18 @@ def test_a_drivers_kind_is_decided_by_where_it_sits(parent_kind, kind, allowed):
         ("x" * 501, "Keep the driver to 500 characters or fewer."),
     ],
 )
-def test_a_driver_needs_one_to_500_characters(text, message):
-    team = cycle_with_team()
+def test_a_driver_needs_one_to_500_characters(team, text, message):
     with pytest.raises(plan.PlanError) as refused:
         plan.add_driver(team.lead, team.cycle, None, plan.DriverData(text=text))
     assert (refused.value.field, refused.value.message) == ("text", message)
 
 
-def test_a_driver_of_500_characters_is_kept_whole():
-    team = cycle_with_team()
+def test_a_driver_of_500_characters_is_kept_whole(team):
     driver = plan.add_driver(team.lead, team.cycle, None, plan.DriverData(text="y" * 500))
     assert driver.text == "y" * 500
 
 
-def test_a_parent_from_another_cycle_is_refused():
-    team = cycle_with_team()
+def test_a_parent_from_another_cycle_is_refused(team):
     foreign = DriverFactory(cycle_id=CycleFactory().id, kind=DriverKind.PRIMARY)
     with pytest.raises(plan.PlanError):
         plan.add_driver(
@@ -176,8 +182,7 @@ def test_a_parent_from_another_cycle_is_refused():
         )
 
 
-def test_new_drivers_go_at_the_end_of_their_siblings():
-    team = cycle_with_team()
+def test_new_drivers_go_at_the_end_of_their_siblings(team):
     made = diagram(team.cycle, primaries=2, secondaries=2, ideas=0)
     plan.add_driver(team.lead, team.cycle, None, plan.DriverData(text="Third"))
     plan.add_driver(
@@ -209,8 +214,9 @@ def test_new_drivers_go_at_the_end_of_their_siblings():
         (1, "left", False, ["A", "B", "C"]),
     ],
 )
-def test_a_driver_moves_among_its_siblings_and_not_past_the_ends(index, direction, moved, order):
-    team = cycle_with_team()
+def test_a_driver_moves_among_its_siblings_and_not_past_the_ends(
+    team, index, direction, moved, order
+):
     top = DriverFactory(cycle_id=team.cycle.id, kind=DriverKind.PRIMARY, text="Top")
     made = [
         DriverFactory(
@@ -232,8 +238,7 @@ def test_a_driver_moves_among_its_siblings_and_not_past_the_ends(index, directio
     assert len(actions()) == events + (1 if moved else 0)
 
 
-def test_moving_a_primary_driver_keeps_its_subtree_with_it():
-    team = cycle_with_team()
+def test_moving_a_primary_driver_keeps_its_subtree_with_it(team):
     made = diagram(team.cycle, primaries=2, secondaries=1, ideas=1)
     plan.move_driver(team.lead, made.primaries[1], "up")
     assert [text for _, text in siblings(team.cycle.id, None)] == ["Primary 2", "Primary 1"]
@@ -243,8 +248,7 @@ def test_moving_a_primary_driver_keeps_its_subtree_with_it():
 # Deleting drivers -----------------------------------------------------------------------------
 
 
-def test_deleting_a_primary_driver_deletes_its_subtree_and_keeps_the_tests_unlinked():
-    team = cycle_with_team()
+def test_deleting_a_primary_driver_deletes_its_subtree_and_keeps_the_tests_unlinked(team):
     made = diagram(team.cycle, primaries=3, secondaries=2, ideas=2)
     doomed = made.primaries[1]
     idea = next(i for i in made.ideas if i.text == "Idea 2.1.1")
@@ -267,15 +271,13 @@ def test_deleting_a_primary_driver_deletes_its_subtree_and_keeps_the_tests_unlin
     assert actions()[-1] == "cycle.driver_deleted"
 
 
-def test_deleting_a_change_idea_deletes_only_it():
-    team = cycle_with_team()
+def test_deleting_a_change_idea_deletes_only_it(team):
     made = diagram(team.cycle, primaries=1, secondaries=1, ideas=3)
     plan.delete_driver(team.lead, made.ideas[0])
     assert siblings(team.cycle.id, made.secondaries[0].id) == [(0, "Idea 1.1.2"), (1, "Idea 1.1.3")]
 
 
-def test_deleting_a_driver_leaves_other_cycles_alone():
-    team = cycle_with_team()
+def test_deleting_a_driver_leaves_other_cycles_alone(team):
     made = diagram(team.cycle, primaries=1, secondaries=1, ideas=1)
     other = CycleFactory()
     theirs = diagram(other, primaries=1, secondaries=1, ideas=1)
@@ -287,8 +289,7 @@ def test_deleting_a_driver_leaves_other_cycles_alone():
 # The tree ---------------------------------------------------------------------------------------
 
 
-def test_the_tree_hangs_each_change_ideas_tests_under_it():
-    team = cycle_with_team()
+def test_the_tree_hangs_each_change_ideas_tests_under_it(team):
     made = diagram(team.cycle, primaries=2, secondaries=1, ideas=2)
     test = ImprovementTestFactory(cycle_id=team.cycle.id, driver_id=made.ideas[3].id)
     tree = plan_queries.driver_tree(
@@ -306,8 +307,7 @@ def test_the_tree_hangs_each_change_ideas_tests_under_it():
     ]
 
 
-def test_at_a_glance_counts_open_tests_sessions_and_support_hours_of_this_cycle_only():
-    team = cycle_with_team()
+def test_at_a_glance_counts_open_tests_sessions_and_support_hours_of_this_cycle_only(team):
     other = CycleFactory()
     ImprovementTestFactory(cycle_id=team.cycle.id)
     ImprovementTestFactory(cycle_id=team.cycle.id, decision=PdsaDecision.ADOPT)
@@ -338,8 +338,7 @@ def _initiative(**changes: str) -> plan.InitiativeData:
     return plan.InitiativeData(**values)
 
 
-def test_the_initiative_is_saved_and_audited_with_the_fields_that_changed():
-    team = cycle_with_team()
+def test_the_initiative_is_saved_and_audited_with_the_fields_that_changed(team):
     version = team.cycle.version
     plan.update_initiative(
         team.member, team.cycle, _initiative(aim_md="  New aim  "), version=version
@@ -364,8 +363,7 @@ def test_the_initiative_is_saved_and_audited_with_the_fields_that_changed():
         ({"aim_md": "a" * 20_001}, "aim"),
     ],
 )
-def test_over_long_initiative_text_is_refused_next_to_its_field(changes, field):
-    team = cycle_with_team()
+def test_over_long_initiative_text_is_refused_next_to_its_field(team, changes, field):
     with pytest.raises(plan.PlanError) as refused:
         plan.update_initiative(
             team.lead, team.cycle, _initiative(**changes), version=team.cycle.version
@@ -373,8 +371,7 @@ def test_over_long_initiative_text_is_refused_next_to_its_field(changes, field):
     assert refused.value.field == field
 
 
-def test_an_initiative_form_opened_before_someone_else_saved_is_stale():
-    team = cycle_with_team()
+def test_an_initiative_form_opened_before_someone_else_saved_is_stale(team):
     old = team.cycle.version
     plan.update_initiative(team.lead, team.cycle, _initiative(title="First"), version=old)
     db.session.commit()
@@ -398,8 +395,7 @@ def _pdsa(**changes: object) -> plan.PdsaData:
     return plan.PdsaData(**values)
 
 
-def test_an_improvement_test_links_to_a_change_idea_of_its_own_cycle():
-    team = cycle_with_team()
+def test_an_improvement_test_links_to_a_change_idea_of_its_own_cycle(team):
     made = diagram(team.cycle, primaries=1, secondaries=1, ideas=1)
     test = plan.create_test(team.member, team.cycle, _pdsa(driver_id=made.ideas[0].id), TODAY)
     assert test.driver_id == made.ideas[0].id
@@ -427,8 +423,7 @@ def test_an_improvement_test_links_to_a_change_idea_of_its_own_cycle():
         ({"study_md": "s" * 20_001}, "study", "20,000"),
     ],
 )
-def test_bad_improvement_tests_are_refused_next_to_the_field(changes, field, message):
-    team = cycle_with_team()
+def test_bad_improvement_tests_are_refused_next_to_the_field(team, changes, field, message):
     made = diagram(team.cycle, primaries=1, secondaries=1, ideas=1)
     foreign = DriverFactory(cycle_id=CycleFactory().id, kind=DriverKind.CHANGE_IDEA)
     if changes.get("driver_id") == "secondary":
@@ -453,16 +448,14 @@ def test_bad_improvement_tests_are_refused_next_to_the_field(changes, field, mes
         (None, PdsaDecision.ADAPT),
     ],
 )
-def test_a_decision_is_optional_until_the_test_has_ended(ended_on, decision):
-    team = cycle_with_team()
+def test_a_decision_is_optional_until_the_test_has_ended(team, ended_on, decision):
     test = plan.create_test(
         team.lead, team.cycle, _pdsa(ended_on=ended_on, decision=decision), TODAY
     )
     assert (test.ended_on, test.decision) == (ended_on, decision)
 
 
-def test_an_improvement_test_edited_on_a_stale_form_is_refused():
-    team = cycle_with_team()
+def test_an_improvement_test_edited_on_a_stale_form_is_refused(team):
     test = ImprovementTestFactory(cycle_id=team.cycle.id, title="Before")
     old = test.version
     plan.update_test(team.lead, team.cycle, test, _pdsa(title="First"), TODAY, version=old)
@@ -508,8 +501,7 @@ def _session(**changes: object) -> plan.EngagementData:
         ({"changed_md": "c" * 20_001}, "changed"),
     ],
 )
-def test_bad_engagement_sessions_are_refused_next_to_the_field(changes, field):
-    team = cycle_with_team()
+def test_bad_engagement_sessions_are_refused_next_to_the_field(team, changes, field):
     with pytest.raises(plan.PlanError) as refused:
         plan.log_engagement(team.member, team.cycle, _session(**changes), TODAY)
     assert refused.value.field == field
@@ -521,8 +513,7 @@ def test_bad_engagement_sessions_are_refused_next_to_the_field(changes, field):
     ("held_on", "participants"),
     [(TODAY + timedelta(days=1), 0), (TODAY, 100_000), (date(1950, 1, 1), 1)],
 )
-def test_engagement_sessions_at_the_edges_are_logged(held_on, participants):
-    team = cycle_with_team()
+def test_engagement_sessions_at_the_edges_are_logged(team, held_on, participants):
     session = plan.log_engagement(
         team.member, team.cycle, _session(held_on=held_on, participants=participants), TODAY
     )
@@ -531,8 +522,7 @@ def test_engagement_sessions_at_the_edges_are_logged(held_on, participants):
     assert actions()[-1] == "cycle.engagement_logged"
 
 
-def test_an_engagement_session_is_edited_and_deleted_with_an_audit_trail():
-    team = cycle_with_team()
+def test_an_engagement_session_is_edited_and_deleted_with_an_audit_trail(team):
     session = EngagementFactory(cycle_id=team.cycle.id)
     plan.update_engagement(team.lead, session, _session(participants=30), TODAY)
     assert session.participants == 30
@@ -541,8 +531,7 @@ def test_an_engagement_session_is_edited_and_deleted_with_an_audit_trail():
     assert actions()[-2:] == ["cycle.engagement_updated", "cycle.engagement_deleted"]
 
 
-def test_engagement_totals_name_every_group_with_zeros():
-    team = cycle_with_team()
+def test_engagement_totals_name_every_group_with_zeros(team):
     EngagementFactory(cycle_id=team.cycle.id, group=EngagementGroup.FAMILIES, participants=20)
     EngagementFactory(cycle_id=team.cycle.id, group=EngagementGroup.FAMILIES, participants=5)
     EngagementFactory(cycle_id=team.cycle.id, group=EngagementGroup.STUDENTS, participants=12)

@@ -34,9 +34,9 @@ shared_world = rows_for_module(world)
 
 
 @pytest.fixture
-def w(shared_world):
+def w(shared_world, request):
     """The world most tests here read, built once for the module."""
-    return shared_world.thaw()
+    return shared_world.thaw_for(request)
 
 
 READERS = {"lead teacher", "team member", "partner", "staff liaison", "staff", "admin"}

@@ -15,7 +15,7 @@ from fellowship.audit import AuditEvent
 from fellowship.cycles.models import CycleRole, SupportActivity, SupportKind
 from fellowship.db import utcnow
 from fellowship.extensions import db
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.cycles.goal_helpers import (
     PEOPLE,
     audit_actions,
@@ -32,6 +32,15 @@ from tests.cycles.helpers import (
     SupportFactory,
 )
 from tests.factories import SchoolYearFactory
+
+shared_w = rows_for_module(world)
+
+
+@pytest.fixture
+def w(shared_w, request):
+    """What most tests here start from, built once for the module."""
+    return shared_w.thaw_for(request)
+
 
 READERS = {"lead teacher", "team member", "partner", "staff liaison", "staff", "admin"}
 LOGGERS = {"partner", "staff liaison", "staff", "admin"}
@@ -109,8 +118,7 @@ def test_the_support_tab_lists_entries_newest_first_with_totals(client):
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_who_may_see_the_support_tab(client, who):
-    w = world()
+def test_who_may_see_the_support_tab(w, client, who):
     sign_in(client, w.person(who))
     expected = 200 if who in READERS else 403
     response = client.get(log_path(w))
@@ -121,8 +129,7 @@ def test_who_may_see_the_support_tab(client, who):
 
 
 @pytest.mark.parametrize("entries", [2, 20])
-def test_the_support_tab_loads_in_a_fixed_number_of_queries(client, count_queries, entries):
-    w = world()
+def test_the_support_tab_loads_in_a_fixed_number_of_queries(w, client, count_queries, entries):
     db.session.execute(
         sa.insert(SupportActivity),
         [
@@ -156,8 +163,7 @@ def test_the_support_tab_loads_in_a_fixed_number_of_queries(client, count_querie
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_who_may_log_support(client, who):
-    w = world()
+def test_who_may_log_support(w, client, who):
     sign_in(client, w.person(who))
     path = f"/cycles/{w.cycle.id}/support/new"
     allowed = who in LOGGERS
@@ -221,9 +227,8 @@ def test_a_partner_logs_support_as_themselves_with_their_organisation(client):
     ],
 )
 def test_bad_support_input_is_refused_next_to_the_field_keeping_what_was_typed(
-    client, changes, field, message
+    w, client, changes, field, message
 ):
-    w = world()
     sign_in(client, w.team.partner)
     path = f"/cycles/{w.cycle.id}/support/new"
     typed = support_form(**changes)
@@ -241,8 +246,7 @@ def test_bad_support_input_is_refused_next_to_the_field_keeping_what_was_typed(
     assert snapshot() == before
 
 
-def test_a_goal_of_another_cycle_is_refused_next_to_the_field(client):
-    w = world()
+def test_a_goal_of_another_cycle_is_refused_next_to_the_field(w, client):
     foreign = GoalFactory(cycle_id=w.other_cycle.id)
     sign_in(client, w.team.partner)
     path = f"/cycles/{w.cycle.id}/support/new"
@@ -257,8 +261,7 @@ def test_a_goal_of_another_cycle_is_refused_next_to_the_field(client):
     assert snapshot() == before
 
 
-def test_only_staff_and_the_partner_who_logged_it_change_an_entry(client):
-    w = world()
+def test_only_staff_and_the_partner_who_logged_it_change_an_entry(w, client):
     other_partner = CycleMemberFactory(
         cycle_id=w.cycle.id, role=CycleRole.PARTNER, organisation="Another org"
     ).user_id
@@ -306,8 +309,7 @@ def test_only_staff_and_the_partner_who_logged_it_change_an_entry(client):
     assert audit_actions()[-2:] == ["cycle.support_updated", "cycle.support_deleted"]
 
 
-def test_an_entry_of_another_cycle_is_not_found(client):
-    w = world()
+def test_an_entry_of_another_cycle_is_not_found(w, client):
     foreign = SupportFactory(cycle_id=w.other_cycle.id)
     sign_in(client, w.staff)
     token = csrf_token(client)
@@ -429,8 +431,7 @@ def test_a_partner_sees_only_the_cycles_they_are_a_partner_in(client):
         ("fellow", 403),
     ],
 )
-def test_who_may_see_the_support_report(client, who, status):
-    w = world()
+def test_who_may_see_the_support_report(w, client, who, status):
     sign_in(client, w.person(who))
     assert client.get("/support/").status_code == status
     before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
@@ -488,8 +489,7 @@ def test_a_partners_export_has_only_their_cycles(client):
 
 
 @pytest.mark.parametrize("schools", [2, 20])
-def test_the_support_report_loads_in_a_fixed_number_of_queries(client, count_queries, schools):
-    w = world()
+def test_the_support_report_loads_in_a_fixed_number_of_queries(w, client, count_queries, schools):
     year = SchoolYearFactory()
     for n in range(schools):
         cycle = CycleFactory(school_id=SchoolFactory().id, school_year_id=year.id)
