@@ -237,11 +237,13 @@ def queue_emails(
                         "template": template,
                     }
                 )
+    if not deliver_now:  # no ids needed: a plain executemany (PostgreSQL: a pipeline)
+        db.session.execute(sa.insert(OutboxMessage), rows)
+        return len(rows)
     ids = list(
         db.session.execute(sa.insert(OutboxMessage).returning(OutboxMessage.id), rows).scalars()
     )
-    if deliver_now:
-        db.session.info.setdefault(_PENDING_KEY, []).extend(ids)
+    db.session.info.setdefault(_PENDING_KEY, []).extend(ids)
     return len(rows)
 
 

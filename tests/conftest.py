@@ -69,20 +69,42 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             session.exitstatus = 1
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`make test` runs two workers), the browser journeys share one live
-    server with the demo data, and the deployment tests share Redis: each group stays on one
-    worker, in file order. A module with shared rows (`module_rows`) stays on one worker
-    too, so they are built once per database rather than each time a worker comes back to
-    the module."""
+    """Under pytest-xdist (`make test` runs two workers) each file of browser journeys stays on
+    one worker, in order (a worker starts its own live server with the demo data, and both
+    workers share the journeys out); the deployment tests share Redis and stay together. A
+    module with shared rows (`module_rows`) stays on one worker too, so they are built once
+    per database rather than each time a worker comes back to the module."""
     for item in items:
         path = item.path.as_posix()
         if "/tests/e2e/" in path:
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+            item.add_marker(pytest.mark.xdist_group(f"e2e:{item.path.stem}"))
         elif path.endswith("/tests/test_deployment.py"):
             item.add_marker(pytest.mark.xdist_group("deployment"))
-        elif "module_rows" in getattr(item, "fixturenames", ()):
+        elif uses_module_rows(item):
             item.add_marker(pytest.mark.xdist_group(f"rows:{item.path.stem}"))
+    items[:] = shared_rows_last(items)
+
+
+def uses_module_rows(item: pytest.Item) -> bool:
+    return "module_rows" in getattr(item, "fixturenames", ())
+
+
+def shared_rows_last(items: list[pytest.Item]) -> list[pytest.Item]:
+    """In each run of one module's tests, those that do not use the module's shared rows go
+    first: the rows are built at the first test that asks for them and stay until the
+    module ends, and a test that did not ask must not find them."""
+    ordered: list[pytest.Item] = []
+    run: list[pytest.Item] = []
+    for item in [*items, None]:
+        if run and (item is None or item.path != run[0].path):
+            ordered += [i for i in run if not uses_module_rows(i)]
+            ordered += [i for i in run if uses_module_rows(i)]
+            run = []
+        if item is not None:
+            run.append(item)
+    return ordered
 
 
 # Databases -----------------------------------------------------------------------------

@@ -340,11 +340,22 @@ def invite_many(
     now = utcnow()
     hours = current_app.config["INVITATION_TTL_HOURS"]
     invitees = [Invitee(normalize_email(p.email), p.name.strip(), p.role, p.locale) for p in people]
-    created = db.session.execute(
-        sa.insert(User).returning(User.id, User.email),
+    # A plain executemany, then the ids by address: INSERT ... RETURNING for thousands of rows
+    # makes SQLAlchemy keep the rows in order on PostgreSQL, which took longer than both.
+    db.session.execute(
+        sa.insert(User),
         [{"email": p.email, "name": p.name, "role": p.role, "locale": p.locale} for p in invitees],
     )
-    ids: dict[str, int] = {email: user_id for user_id, email in created}
+    emails = [p.email for p in invitees]
+    ids: dict[str, int] = {}
+    for start in range(0, len(emails), 500):
+        chunk = emails[start : start + 500]
+        ids.update(
+            (email, user_id)
+            for user_id, email in db.session.execute(
+                sa.select(User.id, User.email).where(User.email.in_(chunk))
+            )
+        )
     tokens = {email: _new_token() for email in ids}
     db.session.execute(
         sa.insert(Invitation),
@@ -486,14 +497,22 @@ def reset_password(reset: PasswordReset, password: str) -> User:
 # Profile ---------------------------------------------------------------------------------
 
 
-def valid_timezones() -> list[str]:
-    return sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith("Etc/"))
+@cache
+def _zone_names() -> frozenset[str]:
+    """The system's time zones: read from disk once per process (a walk of the tz folder,
+    ~25 ms, that the profile page otherwise paid on every view)."""
+    return frozenset(available_timezones())
+
+
+@cache
+def valid_timezones() -> tuple[str, ...]:
+    return tuple(sorted(tz for tz in _zone_names() if "/" in tz and not tz.startswith("Etc/")))
 
 
 def update_profile(user: User, *, name: str, locale: str, timezone: str) -> None:
     if locale not in current_app.config["LANGUAGES"]:
         raise AccountError(str(_l("Choose a language from the list.")), field="locale")
-    if timezone not in available_timezones():
+    if timezone not in _zone_names():
         raise AccountError(str(_l("Choose a time zone from the list.")), field="timezone")
     user.name = name.strip()
     user.locale = locale

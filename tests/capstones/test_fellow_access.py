@@ -4,7 +4,7 @@ of person × every page, and nothing changes for a refused request."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask
+from flask import current_app
 
 from fellowship.capstones.models import CapstoneStatus
 from fellowship.extensions import db
@@ -16,7 +16,7 @@ from tests.capstones.test_fellow_helpers import (
     stored_file,
     version,
 )
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.upload_attacks import valid_pdf
 
 READERS = {
@@ -47,26 +47,42 @@ TABLE = [
 ]
 
 
-def _urls(app: Flask, status: CapstoneStatus):
+def _build():
+    """The fellow's capstone (version 1 decided, with a file) and a working draft with one."""
+    app = current_app._get_current_object()
     w, cap, v1, link = revisions_world(app)
-    cap.status = status
-    db.session.commit()
     draft = version(cap, 2, draft=True, narrative_md="draft text")
     draft_link = attach(draft, stored_file(app, "draft.pdf", valid_pdf("draft")))
-    return w, {
-        "detail": f"/capstones/{cap.id}",
-        "submitted version": f"/capstone-versions/{v1.id}",
-        "draft version": f"/capstone-versions/{draft.id}",
-        "download a submitted file": f"/capstone-files/{link.id}",
-        "download a draft file": f"/capstone-files/{draft_link.id}",
-        "edit": f"/capstones/{cap.id}/edit",
-        "submit": f"/capstones/{cap.id}/submit",
-        "publish": f"/capstones/{cap.id}/library",
-        "outcome": f"/cohorts/{w.cohort.id}/fellows/{w.fellow.id}/outcome",
-        # The start form: the fellow (who has a capstone) is sent to it, another fellow
-        # starts theirs.
-        "start": f"/cohorts/{w.cohort.id}/capstone/new",
-    }
+    return w, cap, v1, link, draft, draft_link
+
+
+built_capstone = rows_for_module(_build)
+
+
+@pytest.fixture
+def urls_for(built_capstone, request):
+    """`urls_for(status)`: the people, and each page of the capstone, set to `status`."""
+    w, cap, v1, link, draft, draft_link = built_capstone.thaw_for(request)
+
+    def urls(status: CapstoneStatus):
+        cap.status = status
+        db.session.commit()
+        return w, {
+            "detail": f"/capstones/{cap.id}",
+            "submitted version": f"/capstone-versions/{v1.id}",
+            "draft version": f"/capstone-versions/{draft.id}",
+            "download a submitted file": f"/capstone-files/{link.id}",
+            "download a draft file": f"/capstone-files/{draft_link.id}",
+            "edit": f"/capstones/{cap.id}/edit",
+            "submit": f"/capstones/{cap.id}/submit",
+            "publish": f"/capstones/{cap.id}/library",
+            "outcome": f"/cohorts/{w.cohort.id}/fellows/{w.fellow.id}/outcome",
+            # The start form: the fellow (who has a capstone) is sent to it, another fellow
+            # starts theirs.
+            "start": f"/cohorts/{w.cohort.id}/capstone/new",
+        }
+
+    return urls
 
 
 CASES = [
@@ -77,8 +93,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "status", "who", "allowed"), CASES)
-def test_the_fellow_capstone_access_table_holds(client, app: Flask, name, status, who, allowed):
-    w, urls = _urls(app, status)
+def test_the_fellow_capstone_access_table_holds(urls_for, client, name, status, who, allowed):
+    w, urls = urls_for(status)
     sign_in(client, w.person(who))
     before = snapshot()
     response = client.get(urls[name])
@@ -112,8 +128,8 @@ POSTS = [
         "member without membership",
     ],
 )
-def test_a_refused_post_changes_nothing(client, app: Flask, name, data, who):
-    w, urls = _urls(app, CapstoneStatus.APPROVED if name == "publish" else CapstoneStatus.DRAFT)
+def test_a_refused_post_changes_nothing(urls_for, client, name, data, who):
+    w, urls = urls_for(CapstoneStatus.APPROVED if name == "publish" else CapstoneStatus.DRAFT)
     sign_in(client, w.person(who))
     token = csrf_token(client)
     before = snapshot()
@@ -123,10 +139,10 @@ def test_a_refused_post_changes_nothing(client, app: Flask, name, data, who):
 
 
 @pytest.mark.parametrize("who", [p for p in PEOPLE if p != "the fellow"])
-def test_nobody_but_the_fellow_uploads_or_removes_a_file(client, app: Flask, who):
+def test_nobody_but_the_fellow_uploads_or_removes_a_file(urls_for, client, who):
     import io
 
-    w, urls = _urls(app, CapstoneStatus.PROPOSAL_REVISIONS)
+    w, urls = urls_for(CapstoneStatus.PROPOSAL_REVISIONS)
     cap_id = int(urls["detail"].rsplit("/", 1)[1])
     draft_file = urls["download a draft file"]
     sign_in(client, w.person(who))

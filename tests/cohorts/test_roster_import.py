@@ -1026,6 +1026,7 @@ def test_the_upload_page_has_one_heading_and_labelled_fields(client):
 # Performance ----------------------------------------------------------------------------------
 
 
+@pytest.mark.timing
 def test_ten_thousand_fellows_and_fifty_coaches_plan_and_apply_in_under_ten_seconds(ctx):
     cohort, actor = CohortFactory(), StaffFactory()
     lines = [HEADER]

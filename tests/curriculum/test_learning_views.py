@@ -13,7 +13,7 @@ from fellowship.cohorts.models import CohortMembership, CohortRole, CohortStatus
 from fellowship.curriculum.models import ItemKind, ItemProgress
 from fellowship.db import utcnow
 from fellowship.extensions import db
-from tests.conftest import sign_in
+from tests.conftest import rows_for_module, sign_in
 from tests.curriculum.helpers import ExtensionFactory, require_module
 from tests.curriculum.learning_helpers import (
     days,
@@ -56,8 +56,7 @@ def reflection_data(client, item_id: int, text: str, *, submit: bool, version=""
     return data
 
 
-@pytest.fixture
-def course(client):
+def _course():
     """A cohort with three modules: the first open, the second needing the first, the third
     not released yet; the fellow has started the first."""
     world = learning_world()
@@ -81,6 +80,14 @@ def course(client):
     item(third, title="Hidden reading", body_md="Secret board plans")
     done(reading, world.fellow)
     return world, first, second, third, reading, reflection
+
+
+built_course = rows_for_module(_course)
+
+
+@pytest.fixture
+def course(built_course, request):
+    return built_course.thaw_for(request)
 
 
 # My learning ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from fellowship.cycles.portfolio_views import csv_cell
 from fellowship.db import utcnow
 from fellowship.extensions import db
 from fellowship.school_years import label_for
+from tests.conftest import rows_for_module
 from tests.cycles.helpers import CycleMemberFactory, GoalFactory, cycle_with_team
 from tests.cycles.portfolio_helpers import Shape, build_cycle, raise_goal, year
 from tests.factories import (
@@ -85,11 +86,18 @@ SHAPES = [
 A, B, C, D = (shape.name for shape in SHAPES)
 
 
-@pytest.fixture
-def four(app):
+def _four():
     this_year = year(label_for(today()))
     baseline = today() - timedelta(days=120)
     return [build_cycle(shape, this_year, baseline) for shape in SHAPES]
+
+
+built_four = rows_for_module(_four)
+
+
+@pytest.fixture
+def four(built_four, request):
+    return built_four.thaw_for(request)
 
 
 @pytest.fixture

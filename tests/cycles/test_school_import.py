@@ -355,6 +355,7 @@ def test_a_school_changed_after_planning_refuses_the_whole_import(ctx):
     assert db.session.scalar(sa.select(School.id).where(School.code == "NC-009")) is None
 
 
+@pytest.mark.timing
 def test_five_thousand_rows_are_planned_and_applied_in_a_few_seconds(ctx, count_queries):
     SchoolFactory(code="BIG00003", name="Old name")  # one update among the adds
     text = big_csv(5000)

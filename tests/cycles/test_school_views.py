@@ -570,6 +570,7 @@ def test_a_member_cannot_import_or_confirm(client, staff):
     assert schools_table() == before
 
 
+@pytest.mark.timing
 def test_five_thousand_schools_import_in_the_browser_in_a_few_seconds(client, staff):
     import time
 

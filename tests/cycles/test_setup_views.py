@@ -16,7 +16,7 @@ from fellowship.cohorts.models import CohortRole
 from fellowship.cycles import setup_views
 from fellowship.cycles.models import Cycle, CycleMembership, CycleRole, CycleStage, Goal, School
 from fellowship.extensions import db
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token, rows_for_module, sign_in
 from tests.cycles.helpers import (
     CycleFactory,
     CycleMemberFactory,
@@ -34,6 +34,14 @@ from tests.cycles.setup_helpers import (
     year,
 )
 from tests.factories import AdminFactory, MembershipFactory, StaffFactory, UserFactory
+
+shared_team = rows_for_module(cycle_with_team)
+
+
+@pytest.fixture
+def team(shared_team, request):
+    """What most tests here start from, built once for the module."""
+    return shared_team.thaw_for(request)
 
 
 def page(client, path: str, status: int = 200) -> str:
@@ -97,8 +105,9 @@ def test_staff_see_every_cycle_of_the_year_with_their_links(client, this_year):
     assert '<option selected value="2026-27">' in html
 
 
-def test_a_member_sees_their_schools_cycles_with_their_role_and_no_staff_links(client, this_year):
-    team = cycle_with_team()
+def test_a_member_sees_their_schools_cycles_with_their_role_and_no_staff_links(
+    team, client, this_year
+):
     CycleFactory(school_id=SchoolFactory(name="Not my school").id)
     sign_in(client, team.partner)
     html = page(client, "/cycles/")
@@ -113,9 +122,8 @@ def test_a_member_sees_their_schools_cycles_with_their_role_and_no_staff_links(c
 
 
 def test_last_years_lead_teacher_sees_this_years_cycle_of_the_school_without_a_role(
-    client, this_year
+    team, client, this_year
 ):
-    team = cycle_with_team()
     old = CycleFactory(school_id=team.cycle.school_id, school_year_id=year("2025-26").id)
     former = UserFactory()
     CycleMemberFactory(cycle_id=old.id, user_id=former.id, role=CycleRole.LEAD_TEACHER)
@@ -279,8 +287,7 @@ def test_a_cycle_opened_by_someone_else_at_the_same_moment_is_refused_not_an_err
     )
 
 
-def test_only_staff_open_cycles(client):
-    team = cycle_with_team()
+def test_only_staff_open_cycles(team, client):
     school = SchoolFactory()
     before = snapshot()
     for person in (team.lead, team.liaison, UserFactory()):
@@ -295,8 +302,7 @@ def test_only_staff_open_cycles(client):
 
 
 @pytest.mark.parametrize("who", ["lead", "member", "partner", "liaison"])
-def test_the_team_page_lists_everyone_for_the_schools_members_without_forms(client, who):
-    team = cycle_with_team()
+def test_the_team_page_lists_everyone_for_the_schools_members_without_forms(team, client, who):
     sign_in(client, getattr(team, who))
     html = page(client, f"/cycles/{team.cycle.id}/members")
     text = text_of(html)
@@ -311,8 +317,7 @@ def test_the_team_page_lists_everyone_for_the_schools_members_without_forms(clie
     assert team.partner.email not in html  # addresses are for staff
 
 
-def test_staff_see_the_forms_and_addresses(client):
-    team = cycle_with_team()
+def test_staff_see_the_forms_and_addresses(team, client):
     sign_in(client, StaffFactory())
     html = page(client, f"/cycles/{team.cycle.id}/members")
     assert "Add a person" in html
@@ -321,8 +326,7 @@ def test_staff_see_the_forms_and_addresses(client):
     assert html.count("Change role") == 4
 
 
-def test_other_schools_members_and_other_people_cannot_see_a_team(client):
-    team = cycle_with_team()
+def test_other_schools_members_and_other_people_cannot_see_a_team(team, client):
     other = cycle_with_team()
     for person in (other.lead, other.partner, UserFactory()):
         sign_in(client, person)
@@ -331,8 +335,7 @@ def test_other_schools_members_and_other_people_cannot_see_a_team(client):
     page(client, "/cycles/999999/members", 404)
 
 
-def test_staff_add_a_person_to_the_team(client):
-    team = cycle_with_team()
+def test_staff_add_a_person_to_the_team(team, client):
     newcomer = UserFactory(email="rosa@example.org", name="Rosa Diaz")
     sign_in(client, StaffFactory())
     response = post(
@@ -359,9 +362,8 @@ def test_staff_add_a_person_to_the_team(client):
     ],
 )
 def test_a_refused_addition_shows_the_reason_and_keeps_what_was_typed(
-    client, fields, field_id, message
+    team, client, fields, field_id, message
 ):
-    team = cycle_with_team()
     UserFactory(email="rosa@example.org")
     sign_in(client, StaffFactory())
     data = {"email": "rosa@example.org", "role": "partner", "organisation": "Parents United"}
@@ -378,8 +380,7 @@ def test_a_refused_addition_shows_the_reason_and_keeps_what_was_typed(
     assert snapshot() == before
 
 
-def test_staff_change_a_role_and_a_partners_organisation(client):
-    team = cycle_with_team()
+def test_staff_change_a_role_and_a_partners_organisation(team, client):
     membership = membership_of(team.cycle, team.member)
     sign_in(client, StaffFactory())
     response = post(
@@ -393,8 +394,7 @@ def test_staff_change_a_role_and_a_partners_organisation(client):
     assert "The role has been changed." in page(client, f"/cycles/{team.cycle.id}/members")
 
 
-def test_a_refused_role_change_opens_that_row_with_the_message_and_what_was_typed(client):
-    team = cycle_with_team()
+def test_a_refused_role_change_opens_that_row_with_the_message_and_what_was_typed(team, client):
     membership = membership_of(team.cycle, team.member)
     sign_in(client, StaffFactory())
     before = snapshot()
@@ -413,8 +413,7 @@ def test_a_refused_role_change_opens_that_row_with_the_message_and_what_was_type
     assert snapshot() == before
 
 
-def test_staff_take_someone_off_the_team(client):
-    team = cycle_with_team()
+def test_staff_take_someone_off_the_team(team, client):
     membership_id = membership_of(team.cycle, team.partner).id
     sign_in(client, StaffFactory())
     response = post(client, f"/cycles/{team.cycle.id}/members/{membership_id}/remove")
@@ -426,8 +425,7 @@ def test_staff_take_someone_off_the_team(client):
     assert event.target_id == team.partner.id
 
 
-def test_a_membership_of_another_cycle_is_404_and_nothing_changes(client):
-    team = cycle_with_team()
+def test_a_membership_of_another_cycle_is_404_and_nothing_changes(team, client):
     other = cycle_with_team()
     foreign = membership_of(other.cycle, other.lead)
     sign_in(client, StaffFactory())
@@ -439,8 +437,7 @@ def test_a_membership_of_another_cycle_is_404_and_nothing_changes(client):
     assert snapshot() == before
 
 
-def test_members_cannot_change_the_team_and_nothing_changes(client):
-    team = cycle_with_team()
+def test_members_cannot_change_the_team_and_nothing_changes(team, client):
     membership = membership_of(team.cycle, team.member)
     before = snapshot()
     for person in (team.lead, team.liaison, UserFactory()):
@@ -452,8 +449,7 @@ def test_members_cannot_change_the_team_and_nothing_changes(client):
     assert snapshot() == before
 
 
-def test_adding_without_the_csrf_token_is_refused(client):
-    team = cycle_with_team()
+def test_adding_without_the_csrf_token_is_refused(team, client):
     UserFactory(email="rosa@example.org")
     sign_in(client, StaffFactory())
     before = snapshot()

@@ -24,18 +24,25 @@ from fellowship.integration.models import (
     ObjectiveKind,
 )
 from fellowship.school_years import SchoolYear
+from tests.conftest import rows_for_module
 
 TODAY = date(2026, 11, 29)
 LABELS = [f"{y}-{(y + 1) % 100:02d}" for y in range(2017, 2027)]
 MINORITY = [g.value for g in DEFAULT_MINORITY]
 
 
-@pytest.fixture
-def demo(ctx):
+def _load_demo() -> None:
     """The schools of the cycles demo, then the integration demo (no real password hash)."""
     load_cycles_demo(password_hash="not-a-real-hash")
     load_integration_demo(TODAY)
-    db.session.commit()
+
+
+built_demo = rows_for_module(_load_demo)
+
+
+@pytest.fixture
+def demo(built_demo, ctx):
+    return None
 
 
 def count(model) -> int:

@@ -525,6 +525,7 @@ def test_counts_held_in_the_session_are_let_go_after_an_import(ctx):
     assert db.session.scalar(sa.select(EnrollmentCount.count)) == 120
 
 
+@pytest.mark.timing
 def test_two_thousand_counts_are_planned_and_applied_in_well_under_a_second_or_two(
     ctx, count_queries
 ):

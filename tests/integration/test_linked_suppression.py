@@ -501,6 +501,7 @@ def federal_district(n_schools: int, seed: int) -> dict[str, dict[Hashable, dict
     return counts
 
 
+@pytest.mark.timing
 def test_five_thousand_schools_of_five_linked_measures_are_suppressed_in_about_two_seconds():
     counts = federal_district(5000, seed=3)
     groups = [f"g{j}" for j in range(8)]

@@ -739,6 +739,7 @@ def has_bridge(n: int, edges: list[tuple[int, int]], rng: random.Random) -> bool
     return False
 
 
+@pytest.mark.timing
 def test_five_thousand_rows_of_ten_columns_are_suppressed_in_well_under_a_second():
     counts, columns = district(5000, 10, seed=7)
     classes = {c: "white" if c == "g5" else "unknown" if c == "g9" else "minority" for c in columns}

@@ -213,6 +213,7 @@ def add_people(count: int, cohort_id: int) -> None:
     db.session.commit()
 
 
+@pytest.mark.timing
 def test_an_announcement_to_2400_people_is_queued_in_a_few_seconds(ctx, capsys):
     cohort = CohortFactory()
     add_people(2400, cohort.id)
