@@ -37,7 +37,7 @@ def test_translations_keep_their_placeholders():
 
 
 def test_the_catalog_compiles_without_a_format_error():
-    # A literal "% a" reads to babel as a placeholder; such an entry fails `pybabel compile`.
+    # Babel reads a literal "% a" as a format directive; such an entry fails `pybabel compile`.
     errors = [(m.id, [str(e) for e in problems]) for m, problems in spanish_catalog().check()]
     assert errors == []
 
